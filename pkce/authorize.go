@@ -1,0 +1,183 @@
+package pkce
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Transaction is the one-time state of a login, kept by the host across the
+// redirect (in the browser: sessionStorage) and consumed by the callback.
+type Transaction struct {
+	State       string `json:"state"`
+	Nonce       string `json:"nonce"`
+	Verifier    string `json:"verifier"`
+	RedirectURI string `json:"redirect_uri"`
+	Issuer      string `json:"issuer"`
+	ReturnTo    string `json:"return_to"`
+	Scope       string `json:"scope"`
+	MaxAge      *int64 `json:"max_age,omitempty"` // seconds, when max_age was sent
+	CreatedAt   int64  `json:"created_at"`        // Unix milliseconds
+}
+
+// TransactionStore keeps at most one pending login transaction.
+type TransactionStore interface {
+	// Save stores data, replacing any pending transaction.
+	Save(ctx context.Context, data []byte) error
+	// Take returns the pending transaction and removes it; nil when none.
+	Take(ctx context.Context) ([]byte, error)
+}
+
+// LoginOptions are the per-login authorization request options.
+type LoginOptions struct {
+	ReturnTo    string // where to go after the callback; same origin as RedirectURI, else "/"
+	Prompt      string
+	LoginHint   string
+	MaxAge      *int64 // seconds; makes auth_time required in the ID token
+	ExtraParams map[string]string
+}
+
+// protocolParams may not be set through ExtraAuthParams or ExtraParams: they
+// carry the protocol's guarantees or have their own option.
+var protocolParams = map[string]bool{
+	"response_type": true, "client_id": true, "redirect_uri": true, "scope": true,
+	"state": true, "nonce": true, "code_challenge": true, "code_challenge_method": true,
+	"audience": true, "prompt": true, "login_hint": true, "max_age": true,
+	"response_mode": true, "request": true, "request_uri": true,
+}
+
+// AuthorizationRequest builds the authorization URL (RFC 6749 §4.1.1,
+// RFC 7636 §4.3, OIDC Core 3.1.2.1) and its transaction. It does not save
+// the transaction; Client.Login does.
+func (c *Client) AuthorizationRequest(opts LoginOptions) (string, *Transaction, error) {
+	for k := range opts.ExtraParams {
+		if protocolParams[k] {
+			return "", nil, newError(CodeInvalidConfig, nil, "extraParams may not set %q", k)
+		}
+	}
+	if opts.MaxAge != nil && *opts.MaxAge < 0 {
+		return "", nil, newError(CodeInvalidConfig, nil, "maxAge must not be negative")
+	}
+	state, err := randomToken(32) // ≥128 bits (RFC 6749 §10.10)
+	if err != nil {
+		return "", nil, err
+	}
+	nonce, err := randomToken(32) // OIDC Core 15.5.2
+	if err != nil {
+		return "", nil, err
+	}
+	verifier, err := NewVerifier()
+	if err != nil {
+		return "", nil, err
+	}
+	tx := &Transaction{
+		State: state, Nonce: nonce, Verifier: verifier,
+		RedirectURI: c.cfg.RedirectURI, Issuer: c.cfg.Issuer,
+		ReturnTo: SafeReturnTo(c.cfg.RedirectURI, opts.ReturnTo),
+		Scope:    c.cfg.Scope, MaxAge: opts.MaxAge,
+		CreatedAt: c.cfg.Now().UnixMilli(),
+	}
+
+	q := url.Values{}
+	for k, v := range c.cfg.ExtraAuthParams {
+		q.Set(k, v)
+	}
+	for k, v := range opts.ExtraParams {
+		q.Set(k, v)
+	}
+	q.Set("response_type", "code")
+	q.Set("client_id", c.cfg.ClientID)
+	q.Set("redirect_uri", c.cfg.RedirectURI) // byte-exact (RFC 6749 §3.1.2)
+	q.Set("scope", c.cfg.Scope)
+	q.Set("state", state)
+	q.Set("nonce", nonce)
+	q.Set("code_challenge", Challenge(verifier))
+	q.Set("code_challenge_method", ChallengeMethod)
+	setIf(q, "audience", c.cfg.Audience)
+	setIf(q, "prompt", opts.Prompt)
+	setIf(q, "login_hint", opts.LoginHint)
+	if opts.MaxAge != nil {
+		q.Set("max_age", strconv.FormatInt(*opts.MaxAge, 10))
+	}
+
+	sep := "?"
+	if strings.Contains(c.ep.Authorization, "?") {
+		sep = "&" // keep parameters already in the endpoint URL (RFC 6749 §3.1)
+	}
+	return c.ep.Authorization + sep + q.Encode(), tx, nil
+}
+
+func setIf(q url.Values, k, v string) {
+	if v != "" {
+		q.Set(k, v)
+	}
+}
+
+// Login builds the authorization request, saves its transaction in the
+// store, and returns the URL the host must navigate to.
+func (c *Client) Login(ctx context.Context, opts LoginOptions) (string, error) {
+	if c.cfg.Store == nil {
+		return "", newError(CodeInvalidConfig, nil, "a transaction store is required to log in")
+	}
+	u, tx, err := c.AuthorizationRequest(opts)
+	if err != nil {
+		return "", err
+	}
+	data, err := json.Marshal(tx)
+	if err != nil {
+		return "", fmt.Errorf("mezzo: encoding transaction: %w", err)
+	}
+	if err := c.cfg.Store.Save(ctx, data); err != nil {
+		return "", fmt.Errorf("mezzo: saving login transaction: %w", err)
+	}
+	return u, nil
+}
+
+// SafeReturnTo resolves returnTo against redirectURI and returns its path,
+// query and fragment when it is same-origin; anything else yields "/", so
+// the callback can never become an open redirect.
+func SafeReturnTo(redirectURI, returnTo string) string {
+	if returnTo == "" {
+		return "/"
+	}
+	// Browsers read "\" as "/" and drop tabs and newlines, so "/\evil.com"
+	// would leave the origin; refuse such input outright.
+	if strings.ContainsAny(returnTo, "\\\t\r\n") {
+		return "/"
+	}
+	base, err := url.Parse(redirectURI)
+	if err != nil {
+		return "/"
+	}
+	ref, err := url.Parse(returnTo)
+	if err != nil {
+		return "/"
+	}
+	u := base.ResolveReference(ref)
+	if u.Scheme != base.Scheme || u.Host != base.Host || u.User != nil {
+		return "/"
+	}
+	out := u.EscapedPath()
+	if out == "" {
+		out = "/"
+	}
+	if strings.HasPrefix(out, "//") { // a scheme-relative path would leave the origin
+		return "/"
+	}
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	if u.Fragment != "" {
+		out += "#" + u.EscapedFragment()
+	}
+	return out
+}
+
+// expired reports whether the transaction is past TransactionLifetime.
+func (tx *Transaction) expired(now time.Time) bool {
+	return now.Sub(time.UnixMilli(tx.CreatedAt)) > TransactionLifetime
+}

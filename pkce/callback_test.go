@@ -1,0 +1,124 @@
+package pkce
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseCallback(t *testing.T) {
+	tests := []struct {
+		name    string
+		url     string
+		want    CallbackParams
+		wantErr error
+	}{
+		{"query", "https://app/cb?code=c1&state=s1&iss=https%3A%2F%2Fidp",
+			CallbackParams{Code: "c1", State: "s1", Issuer: "https://idp", HasIssuer: true}, nil},
+		{"fragment", "https://app/cb#code=c1&state=s1",
+			CallbackParams{Code: "c1", State: "s1"}, nil},
+		{"query wins over fragment", "https://app/cb?code=q&state=s#code=f&state=t",
+			CallbackParams{Code: "q", State: "s"}, nil},
+		{"unrelated query, response in fragment", "https://app/cb?tab=2#code=f&state=t",
+			CallbackParams{Code: "f", State: "t"}, nil},
+		{"error response", "https://app/cb?error=access_denied&error_description=nope&error_uri=https%3A%2F%2Fidp%2Fe&state=s",
+			CallbackParams{State: "s", Error: "access_denied", ErrorDescription: "nope", ErrorURI: "https://idp/e"}, nil},
+		{"implicit access_token", "https://app/cb?code=c&state=s&access_token=at",
+			CallbackParams{Code: "c", State: "s", HasImplicit: true}, nil},
+		{"implicit id_token", "https://app/cb#state=s&id_token=x",
+			CallbackParams{State: "s", HasImplicit: true}, nil},
+		{"empty iss is present", "https://app/cb?code=c&state=s&iss=",
+			CallbackParams{Code: "c", State: "s", HasIssuer: true}, nil},
+		{"duplicate state", "https://app/cb?code=c&state=s&state=t", CallbackParams{}, ErrDuplicateParameter},
+		{"duplicate code", "https://app/cb?code=c&code=d&state=s", CallbackParams{}, ErrDuplicateParameter},
+		{"duplicate iss", "https://app/cb?code=c&state=s&iss=a&iss=b", CallbackParams{}, ErrDuplicateParameter},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseCallback(tt.url)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				assert.Equal(t, CodeInvalidCallback, ErrorCode(err))
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, *got)
+		})
+	}
+	t.Run("bad escape", func(t *testing.T) {
+		_, err := ParseCallback("https://app/cb?code=%zz&state=s")
+		assert.Equal(t, CodeInvalidCallback, ErrorCode(err))
+	})
+}
+
+func TestStripCallbackParams(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"query", "https://app/cb?code=c&state=s&iss=i", "https://app/cb"},
+		{"keeps others", "https://app/cb?tab=2&code=c&state=s", "https://app/cb?tab=2"},
+		{"fragment", "https://app/cb#code=c&state=s", "https://app/cb"},
+		{"error response", "https://app/cb?error=access_denied&error_description=x&state=s", "https://app/cb"},
+		{"no response left alone", "https://app/page?x=1#frag", "https://app/page?x=1#frag"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, StripCallbackParams(tt.in))
+		})
+	}
+}
+
+func TestSafeReturnTo(t *testing.T) {
+	const redirect = "https://app.example/callback"
+	tests := []struct{ name, in, want string }{
+		{"empty", "", "/"},
+		{"path", "/dashboard", "/dashboard"},
+		{"path with query and fragment", "/a/b?x=1#top", "/a/b?x=1#top"},
+		{"relative path", "settings", "/settings"},
+		{"same-origin absolute", "https://app.example/x?y=1", "/x?y=1"},
+		{"other origin", "https://evil.example/x", "/"},
+		{"other port", "https://app.example:8443/x", "/"},
+		{"other scheme", "http://app.example/x", "/"},
+		{"scheme-relative", "//evil.example/x", "/"},
+		{"backslash trick", "/\\evil.example", "/"},
+		{"tab trick", "/\t/evil.example", "/"},
+		{"javascript url", "javascript:alert(1)", "/"},
+		{"data url", "data:text/html,x", "/"},
+		{"userinfo", "https://user@app.example/x", "/"},
+		{"triple slash", "///evil.example", "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, SafeReturnTo(redirect, tt.in))
+		})
+	}
+}
+
+func FuzzParseCallback(f *testing.F) {
+	for _, s := range []string{
+		"https://app/cb?code=c&state=s&iss=https%3A%2F%2Fidp",
+		"https://app/cb#code=c&state=s",
+		"https://app/cb?error=access_denied&state=s",
+		"https://app/cb?code=c&code=d",
+		"https://app/cb?code=%zz",
+		"::not a url",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		p, err := ParseCallback(raw)
+		if err != nil {
+			if ErrorCode(err) != CodeInvalidCallback {
+				t.Fatalf("error without the invalid_callback code: %v", err)
+			}
+			return
+		}
+		if p == nil {
+			t.Fatal("nil params without error")
+		}
+		_ = StripCallbackParams(raw)
+		if r := SafeReturnTo("https://app.example/cb", raw); r == "" || r[0] != '/' || (len(r) > 1 && r[1] == '/') {
+			t.Fatalf("SafeReturnTo(%q) = %q leaves the origin", raw, r)
+		}
+	})
+}

@@ -1,0 +1,276 @@
+package pkce
+
+import (
+	"context"
+	"encoding/json"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultScope           = "openid profile email offline_access"
+	DefaultRefreshLeeway   = 60 * time.Second
+	DefaultClockSkew       = 60 * time.Second
+	DefaultTokenLifetime   = time.Hour        // used when the token response has no expires_in
+	TransactionLifetime    = 10 * time.Minute // a login transaction expires after this
+	defaultRequestDeadline = 10 * time.Second
+)
+
+// Endpoints are the provider's URLs. Any field set here overrides discovery.
+type Endpoints struct {
+	Authorization string
+	Token         string
+	JWKS          string
+	EndSession    string
+	Revocation    string
+	Userinfo      string
+}
+
+// Metadata is the part of the OpenID Provider metadata (OpenID Connect
+// Discovery 1.0 §3, RFC 8414 §2) that mezzo uses.
+type Metadata struct {
+	Issuer                                     string   `json:"issuer"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
+	TokenEndpoint                              string   `json:"token_endpoint"`
+	JWKSURI                                    string   `json:"jwks_uri"`
+	EndSessionEndpoint                         string   `json:"end_session_endpoint"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	UserinfoEndpoint                           string   `json:"userinfo_endpoint"`
+	IDTokenSigningAlgValuesSupported           []string `json:"id_token_signing_alg_values_supported"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
+}
+
+// Config configures a Client. ClientID and RedirectURI are required, and
+// either Issuer (for discovery) or the authorization and token endpoints.
+type Config struct {
+	ClientID    string
+	RedirectURI string // sent byte-exact as given; must be absolute, no fragment
+
+	// Issuer is the expected "iss" of ID tokens and authorization responses.
+	// When the authorization and token endpoints (and JWKS in jwks signature
+	// mode) are given explicitly, nothing is discovered and Issuer need not
+	// be a URL; otherwise metadata is fetched from
+	// Issuer + "/.well-known/openid-configuration".
+	Issuer    string
+	Endpoints Endpoints
+
+	Scope           string            // default DefaultScope
+	Audience        string            // optional "audience" authorization parameter
+	ExtraAuthParams map[string]string // may not override protocol parameters
+
+	RefreshLeeway time.Duration // renew this long before expiry; default 60 s
+	ClockSkew     time.Duration // leeway for ID token time claims; default 60 s
+
+	// IDTokenSignature selects how ID token signatures are checked; default
+	// SignatureJWKS. See SignatureTLS for the one documented opt-out.
+	IDTokenSignature SignatureMode
+	// Algorithms adds ID token signing algorithms to RS256 and the metadata's list.
+	Algorithms []string
+	// TrustedAudiences are audiences besides ClientID an ID token may name.
+	TrustedAudiences []string
+
+	// InsecureAllowHTTP permits http:// endpoints on non-loopback hosts.
+	// Never set it in production: tokens would cross the network in clear.
+	InsecureAllowHTTP bool
+
+	Transport Transport        // required
+	Store     TransactionStore // required for Login and HandleCallback
+	Now       func() time.Time // default time.Now
+	// AfterFunc schedules proactive renewal; default time.AfterFunc.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// Retry bounds retries of transient token-endpoint failures.
+	Retry RetryPolicy
+	// OnEvent receives session events; it must not block.
+	OnEvent func(Event)
+}
+
+// withDefaults returns a copy of c with zero fields defaulted.
+func (c Config) withDefaults() Config {
+	if c.Scope == "" {
+		c.Scope = DefaultScope
+	}
+	if c.RefreshLeeway == 0 {
+		c.RefreshLeeway = DefaultRefreshLeeway
+	}
+	if c.ClockSkew == 0 {
+		c.ClockSkew = DefaultClockSkew
+	}
+	if c.IDTokenSignature == "" {
+		c.IDTokenSignature = SignatureJWKS
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.AfterFunc == nil {
+		c.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
+	c.Retry = c.Retry.withDefaults()
+	return c
+}
+
+// validate checks the static configuration, before any discovery.
+func (c *Config) validate() error {
+	if c.ClientID == "" {
+		return newError(CodeInvalidConfig, nil, "clientId is required")
+	}
+	if c.Transport == nil {
+		return newError(CodeInvalidConfig, nil, "a transport is required")
+	}
+	if err := validateRedirectURI(c.RedirectURI); err != nil {
+		return err
+	}
+	if c.Issuer == "" {
+		return newError(CodeInvalidConfig, nil, "issuer is required (the expected iss of ID tokens)")
+	}
+	if c.IDTokenSignature != SignatureJWKS && c.IDTokenSignature != SignatureTLS {
+		return newError(CodeInvalidConfig, nil, "idTokenSignature must be %q or %q", SignatureJWKS, SignatureTLS)
+	}
+	if c.RefreshLeeway < 0 || c.ClockSkew < 0 {
+		return newError(CodeInvalidConfig, nil, "refreshLeeway and clockSkew must not be negative")
+	}
+	for k := range c.ExtraAuthParams {
+		if protocolParams[k] {
+			return newError(CodeInvalidConfig, nil, "extraAuthParams may not set %q", k)
+		}
+	}
+	return nil
+}
+
+func validateRedirectURI(raw string) error {
+	if raw == "" {
+		return newError(CodeInvalidConfig, nil, "redirectUri is required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return newError(CodeInvalidConfig, nil, "redirectUri must be an absolute URL")
+	}
+	if strings.Contains(raw, "#") { // RFC 6749 §3.1.2: MUST NOT include a fragment component
+		return newError(CodeInvalidConfig, nil, "redirectUri must not contain a fragment")
+	}
+	return nil
+}
+
+// needsDiscovery reports whether explicit endpoints are enough on their own.
+func (c *Config) needsDiscovery() bool {
+	e := c.Endpoints
+	if e.Authorization == "" || e.Token == "" {
+		return true
+	}
+	return c.IDTokenSignature == SignatureJWKS && e.JWKS == ""
+}
+
+// discover fetches the provider metadata (OpenID Connect Discovery 1.0 §4).
+func discover(ctx context.Context, t Transport, issuer string, allowHTTP bool) (*Metadata, error) {
+	if err := checkEndpoint("issuer", issuer, allowHTTP); err != nil {
+		return nil, err
+	}
+	// Discovery §4.1: remove a trailing "/" from the issuer before appending.
+	wellKnown := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	resp, err := roundTrip(ctx, t, &Request{Method: "GET", URL: wellKnown, Header: map[string]string{"accept": "application/json"}})
+	if err != nil {
+		return nil, relabel(err, CodeInvalidConfig)
+	}
+	if resp.Status != 200 {
+		return nil, &Error{Code: CodeInvalidConfig, Status: resp.Status, Description: "discovery document request failed"}
+	}
+	var md Metadata
+	if err := json.Unmarshal(resp.Body, &md); err != nil {
+		return nil, &Error{Code: CodeInvalidConfig, Status: resp.Status, Err: err, Description: "discovery document is not valid JSON"}
+	}
+	if md.Issuer != issuer { // Discovery §4.3: issuer MUST be identical to the URL used for discovery
+		return nil, &Error{Code: CodeIssuerMismatch, Err: ErrDiscoveryIssuer,
+			Description: "discovery document names issuer " + quoteShort(md.Issuer) + ", expected " + quoteShort(issuer)}
+	}
+	return &md, nil
+}
+
+// relabel keeps transport codes (network_error, timeout) and replaces others.
+func relabel(err error, code string) error {
+	switch ErrorCode(err) {
+	case CodeNetworkError, CodeTimeout:
+		return err
+	}
+	if e, ok := err.(*Error); ok {
+		c := *e
+		c.Code = code
+		return &c
+	}
+	return err
+}
+
+// resolveEndpoints merges explicit endpoints over discovered ones and checks
+// that each is safe to send tokens to.
+func resolveEndpoints(explicit Endpoints, md *Metadata, allowHTTP bool) (Endpoints, error) {
+	e := explicit
+	if md != nil {
+		pick := func(dst *string, v string) {
+			if *dst == "" {
+				*dst = v
+			}
+		}
+		pick(&e.Authorization, md.AuthorizationEndpoint)
+		pick(&e.Token, md.TokenEndpoint)
+		pick(&e.JWKS, md.JWKSURI)
+		pick(&e.EndSession, md.EndSessionEndpoint)
+		pick(&e.Revocation, md.RevocationEndpoint)
+		pick(&e.Userinfo, md.UserinfoEndpoint)
+	}
+	if e.Authorization == "" {
+		return e, newError(CodeInvalidConfig, nil, "no authorization endpoint configured or discovered")
+	}
+	if e.Token == "" {
+		return e, newError(CodeInvalidConfig, nil, "no token endpoint configured or discovered")
+	}
+	for _, ep := range []struct{ name, url string }{
+		{"authorization endpoint", e.Authorization}, {"token endpoint", e.Token}, {"jwks_uri", e.JWKS},
+		{"end-session endpoint", e.EndSession}, {"revocation endpoint", e.Revocation}, {"userinfo endpoint", e.Userinfo},
+	} {
+		if ep.url == "" {
+			continue
+		}
+		if err := checkEndpoint(ep.name, ep.url, allowHTTP); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
+// checkEndpoint requires https, except on loopback hosts (RFC 8252 §8.3
+// treats loopback as not crossing the network) or with InsecureAllowHTTP.
+func checkEndpoint(name, raw string, allowHTTP bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return newError(CodeInvalidConfig, nil, "%s is not an absolute URL", name)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme != "http":
+		return newError(CodeInsecureEndpoint, nil, "%s must use https, not %s", name, u.Scheme)
+	case isLoopback(u.Hostname()) || allowHTTP:
+		return nil
+	}
+	return newError(CodeInsecureEndpoint, nil, "%s must use https (http is allowed only for loopback hosts or with insecureAllowHttp)", name)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback() // 127.0.0.0/8 and ::1
+}
+
+// quoteShort quotes s for an error message, truncated so a hostile server
+// cannot flood messages.
+func quoteShort(s string) string {
+	const max = 80
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return `"` + s + `"`
+}

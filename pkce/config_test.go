@@ -1,0 +1,206 @@
+package pkce
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// transportFunc adapts a function to Transport, for tests that need no HTTP.
+type transportFunc func(ctx context.Context, r *Request, maxBody int64) (*Response, error)
+
+func (f transportFunc) Do(ctx context.Context, r *Request, maxBody int64) (*Response, error) {
+	return f(ctx, r, maxBody)
+}
+
+// jsonTransport answers every request with status and body, recording the requests.
+func jsonTransport(status int, body string, seen *[]*Request) Transport {
+	return transportFunc(func(_ context.Context, r *Request, _ int64) (*Response, error) {
+		if seen != nil {
+			*seen = append(*seen, r)
+		}
+		return &Response{Status: status, Header: map[string]string{"content-type": "application/json"}, Body: []byte(body)}, nil
+	})
+}
+
+func TestCheckEndpoint(t *testing.T) {
+	tests := []struct {
+		name      string
+		url       string
+		allowHTTP bool
+		wantCode  string
+	}{
+		{"https", "https://idp.example/token", false, ""},
+		{"http localhost", "http://localhost:9000/token", false, ""},
+		{"http LOCALHOST", "http://LOCALHOST/token", false, ""},
+		{"http 127.0.0.1", "http://127.0.0.1:9000/token", false, ""},
+		{"http 127.8.9.10", "http://127.8.9.10/token", false, ""},
+		{"http [::1]", "http://[::1]:9000/token", false, ""},
+		{"http remote", "http://idp.example/token", false, CodeInsecureEndpoint},
+		{"http private range", "http://192.168.1.2/token", false, CodeInsecureEndpoint},
+		{"http localhost lookalike", "http://localhost.evil.example/token", false, CodeInsecureEndpoint},
+		{"http 127 lookalike", "http://127.0.0.1.evil.example/token", false, CodeInsecureEndpoint},
+		{"http remote with opt-in", "http://idp.example/token", true, ""},
+		{"ftp", "ftp://idp.example/token", true, CodeInsecureEndpoint},
+		{"relative", "/token", false, CodeInvalidConfig},
+		{"garbage", "::", false, CodeInvalidConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkEndpoint("token endpoint", tt.url, tt.allowHTTP)
+			assert.Equal(t, tt.wantCode, ErrorCode(err))
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	base := func() Config {
+		return Config{ClientID: "c", RedirectURI: "https://app.example/cb", Issuer: "https://idp.example", Transport: jsonTransport(200, "{}", nil)}
+	}
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string // substring of the description; "" = valid
+	}{
+		{"valid", func(*Config) {}, ""},
+		{"no client id", func(c *Config) { c.ClientID = "" }, "clientId"},
+		{"no redirect uri", func(c *Config) { c.RedirectURI = "" }, "redirectUri is required"},
+		{"relative redirect uri", func(c *Config) { c.RedirectURI = "/cb" }, "absolute"},
+		{"redirect uri with fragment", func(c *Config) { c.RedirectURI = "https://app.example/cb#x" }, "fragment"},
+		{"redirect uri with empty fragment", func(c *Config) { c.RedirectURI = "https://app.example/cb#" }, "fragment"},
+		{"no issuer", func(c *Config) { c.Issuer = "" }, "issuer"},
+		{"no transport", func(c *Config) { c.Transport = nil }, "transport"},
+		{"bad signature mode", func(c *Config) { c.IDTokenSignature = "none" }, "idTokenSignature"},
+		{"extra param overrides state", func(c *Config) { c.ExtraAuthParams = map[string]string{"state": "x"} }, `"state"`},
+		{"extra param overrides code_challenge_method", func(c *Config) { c.ExtraAuthParams = map[string]string{"code_challenge_method": "plain"} }, "code_challenge_method"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := base()
+			tt.mutate(&cfg)
+			cfg = cfg.withDefaults()
+			err := cfg.validate()
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, CodeInvalidConfig, ErrorCode(err))
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestDiscovery(t *testing.T) {
+	const iss = "https://idp.example"
+	good := `{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/authorize","token_endpoint":"https://idp.example/token","jwks_uri":"https://idp.example/jwks","authorization_response_iss_parameter_supported":true}`
+	tests := []struct {
+		name     string
+		issuer   string
+		status   int
+		body     string
+		wantURL  string
+		wantCode string
+		wantErr  error
+	}{
+		{"ok", iss, 200, good, iss + "/.well-known/openid-configuration", "", nil},
+		{"trailing slash issuer", iss + "/", 200, `{"issuer":"https://idp.example/"}`, iss + "/.well-known/openid-configuration", "", nil},
+		{"issuer mismatch", iss, 200, `{"issuer":"https://evil.example"}`, "", CodeIssuerMismatch, ErrDiscoveryIssuer},
+		{"issuer missing", iss, 200, `{}`, "", CodeIssuerMismatch, ErrDiscoveryIssuer},
+		{"issuer differs by trailing slash", iss, 200, `{"issuer":"https://idp.example/"}`, "", CodeIssuerMismatch, ErrDiscoveryIssuer},
+		{"not found", iss, 404, `{}`, "", CodeInvalidConfig, nil},
+		{"not json", iss, 200, `<html>`, "", CodeInvalidConfig, nil},
+		{"http issuer", "http://idp.example", 200, good, "", CodeInsecureEndpoint, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var seen []*Request
+			md, err := discover(context.Background(), jsonTransport(tt.status, tt.body, &seen), tt.issuer, false)
+			if tt.wantCode != "" {
+				require.Error(t, err)
+				assert.Equal(t, tt.wantCode, ErrorCode(err))
+				if tt.wantErr != nil {
+					assert.ErrorIs(t, err, tt.wantErr)
+				}
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, seen, 1)
+			assert.Equal(t, "GET", seen[0].Method)
+			assert.Equal(t, tt.wantURL, seen[0].URL)
+			assert.Equal(t, tt.issuer, md.Issuer)
+		})
+	}
+	t.Run("network failure keeps its code", func(t *testing.T) {
+		_, err := discover(context.Background(), transportFunc(func(context.Context, *Request, int64) (*Response, error) {
+			return nil, errors.New("connection refused")
+		}), iss, false)
+		assert.Equal(t, CodeNetworkError, ErrorCode(err))
+	})
+	t.Run("timeout keeps its code", func(t *testing.T) {
+		_, err := discover(context.Background(), transportFunc(func(context.Context, *Request, int64) (*Response, error) {
+			return nil, context.DeadlineExceeded
+		}), iss, false)
+		assert.Equal(t, CodeTimeout, ErrorCode(err))
+	})
+}
+
+func TestNewClientEndpoints(t *testing.T) {
+	ctx := context.Background()
+	t.Run("explicit endpoints skip discovery; issuer need not be a URL", func(t *testing.T) {
+		var seen []*Request
+		c, err := NewClient(ctx, Config{
+			ClientID: "c", RedirectURI: "http://localhost:3000/cb", Issuer: "Screening Eagle ID",
+			Endpoints:        Endpoints{Authorization: "https://id.example/auth", Token: "https://id.example/api/id/v1/auth/token"},
+			IDTokenSignature: SignatureTLS,
+			Transport:        jsonTransport(500, "{}", &seen),
+		})
+		require.NoError(t, err)
+		assert.Empty(t, seen, "nothing discovered")
+		assert.Equal(t, "https://id.example/api/id/v1/auth/token", c.Endpoints().Token)
+	})
+	t.Run("jwks mode without jwks_uri discovers", func(t *testing.T) {
+		var seen []*Request
+		_, err := NewClient(ctx, Config{
+			ClientID: "c", RedirectURI: "http://localhost:3000/cb", Issuer: "https://idp.example",
+			Endpoints: Endpoints{Authorization: "https://idp.example/auth", Token: "https://idp.example/token"},
+			Transport: jsonTransport(200, `{"issuer":"https://idp.example","jwks_uri":"https://idp.example/jwks"}`, &seen),
+		})
+		require.NoError(t, err)
+		assert.Len(t, seen, 1)
+	})
+	t.Run("explicit endpoints override discovery", func(t *testing.T) {
+		c, err := NewClient(ctx, Config{
+			ClientID: "c", RedirectURI: "http://localhost:3000/cb", Issuer: "https://idp.example",
+			Endpoints: Endpoints{Token: "https://proxy.example/token"},
+			Transport: jsonTransport(200, `{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/auth","token_endpoint":"https://idp.example/token","jwks_uri":"https://idp.example/jwks","revocation_endpoint":"https://idp.example/revoke"}`, nil),
+		})
+		require.NoError(t, err)
+		assert.Equal(t, Endpoints{Authorization: "https://idp.example/auth", Token: "https://proxy.example/token",
+			JWKS: "https://idp.example/jwks", Revocation: "https://idp.example/revoke"}, c.Endpoints())
+	})
+	t.Run("insecure discovered endpoint", func(t *testing.T) {
+		_, err := NewClient(ctx, Config{
+			ClientID: "c", RedirectURI: "http://localhost:3000/cb", Issuer: "https://idp.example",
+			Transport: jsonTransport(200, `{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/auth","token_endpoint":"http://idp.example/token","jwks_uri":"https://idp.example/jwks"}`, nil),
+		})
+		assert.Equal(t, CodeInsecureEndpoint, ErrorCode(err))
+	})
+	t.Run("provider without S256", func(t *testing.T) {
+		_, err := NewClient(ctx, Config{
+			ClientID: "c", RedirectURI: "http://localhost:3000/cb", Issuer: "https://idp.example",
+			Transport: jsonTransport(200, `{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/auth","token_endpoint":"https://idp.example/token","jwks_uri":"https://idp.example/jwks","code_challenge_methods_supported":["plain"]}`, nil),
+		})
+		assert.Equal(t, CodeInvalidConfig, ErrorCode(err))
+	})
+	t.Run("missing token endpoint", func(t *testing.T) {
+		_, err := NewClient(ctx, Config{
+			ClientID: "c", RedirectURI: "http://localhost:3000/cb", Issuer: "https://idp.example",
+			Transport: jsonTransport(200, `{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/auth","jwks_uri":"https://idp.example/jwks"}`, nil),
+		})
+		assert.Equal(t, CodeInvalidConfig, ErrorCode(err))
+	})
+}

@@ -1,0 +1,25 @@
+// Package pkce is mezzo's portable core: the whole OAuth 2.0 / OpenID
+// Connect public-client logic for single-page apps, in pure Go.
+//
+// A Client runs the Authorization Code flow with PKCE (RFC 7636, S256 only):
+// Login builds the authorization request and saves a one-time Transaction;
+// HandleCallback checks the authorization response (state, RFC 9207 iss),
+// exchanges the code and validates the ID token (OIDC Core 3.1.3.7); Token
+// hands out the access token, renewing it with the rotating refresh token
+// before it expires, one request at a time however many callers ask;
+// Logout forgets everything, revokes and returns the end-session URL.
+// Tokens are kept in memory only.
+//
+// The host plugs in what differs between a browser and a test: a Transport
+// (fetch in the browser, net/http natively via package httptransport), a
+// TransactionStore (sessionStorage), a clock (Config.Now, Config.AfterFunc)
+// and an event sink (Config.OnEvent). The package never imports syscall/js
+// or net/http, so it builds unchanged for GOOS=js GOARCH=wasm.
+//
+// Every error a caller may branch on is an *Error with a stable Code;
+// descriptions are plain words and never contain a token, code or verifier.
+//
+// Safe defaults; each opt-out is named for what it gives up:
+// Config.InsecureAllowHTTP, and SignatureTLS for providers whose ID tokens a
+// public client cannot verify.
+package pkce

@@ -1,0 +1,84 @@
+package pkce
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Stable error codes. The JS layer exposes them unchanged as MezzoError.code,
+// so they never change once released. Provider error codes (access_denied,
+// invalid_grant, …) are passed through as they come.
+const (
+	CodeInvalidConfig        = "invalid_config"
+	CodeInsecureEndpoint     = "insecure_endpoint"
+	CodeMissingTransaction   = "missing_transaction"
+	CodeStateMismatch        = "state_mismatch"
+	CodeIssuerMismatch       = "issuer_mismatch"
+	CodeInvalidCallback      = "invalid_callback"
+	CodeInvalidIDToken       = "invalid_id_token"
+	CodeInvalidTokenResponse = "invalid_token_response"
+	CodeLoginRequired        = "login_required"
+	CodeNetworkError         = "network_error"
+	CodeTimeout              = "timeout"
+	CodeInvalidGrant         = "invalid_grant"
+	CodeInvalidUserinfo      = "invalid_userinfo"
+)
+
+// Error is the one error type callers branch on. Code is stable; Description
+// is plain words for people. Neither ever contains a token, code or verifier.
+type Error struct {
+	Code        string
+	Description string
+	URI         string // error_uri from the provider, if any
+	Status      int    // HTTP status, when an HTTP response was involved
+	Err         error  // the cause, for errors.Is / errors.As
+}
+
+func (e *Error) Error() string {
+	msg := "mezzo: " + e.Code
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	if e.Status != 0 {
+		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// newError builds an *Error whose description is formatted from args.
+// Callers must never pass secrets (tokens, codes, verifiers) as args.
+func newError(code string, cause error, format string, args ...any) *Error {
+	return &Error{Code: code, Description: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// ErrorCode returns the stable code of err, or "" when err is not an *Error.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// Sentinel causes, one per rejection, so tests and callers can tell apart
+// rejections that share a code: errors.Is(err, pkce.ErrReplayedCallback).
+var (
+	ErrNoTransaction       = errors.New("no login transaction is pending")
+	ErrTransactionExpired  = errors.New("login transaction expired")
+	ErrReplayedCallback    = errors.New("callback was already processed")
+	ErrStateMissing        = errors.New("state parameter missing")
+	ErrStateMismatch       = errors.New("state parameter does not match")
+	ErrDuplicateParameter  = errors.New("parameter given more than once")
+	ErrIssuerMissing       = errors.New("iss parameter missing")
+	ErrIssuerMismatch      = errors.New("iss parameter does not match")
+	ErrImplicitParameters  = errors.New("implicit-flow parameters in authorization response")
+	ErrCodeMissing         = errors.New("code parameter missing")
+	ErrProviderError       = errors.New("provider returned an error")
+	ErrResponseTooLarge    = errors.New("response body too large")
+	ErrDiscoveryIssuer     = errors.New("discovery issuer mismatch")
+	ErrSessionEnded        = errors.New("session ended")
+	ErrNotAuthenticated    = errors.New("not authenticated")
+	ErrRefreshClaimsChange = errors.New("refreshed ID token changed identity claims")
+)

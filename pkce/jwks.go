@@ -1,0 +1,291 @@
+package pkce
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+)
+
+// JWK is one usable public key from a JWK Set (RFC 7517).
+type JWK struct {
+	KeyID     string
+	Algorithm string
+	Use       string
+	Key       crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
+}
+
+type rawJWK struct {
+	Kty string `json:"kty"`
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+	Use string `json:"use"`
+	N   string `json:"n"`
+	E   string `json:"e"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Y   string `json:"y"`
+}
+
+// minRSABits is the smallest RSA modulus accepted (RFC 7518 §3.3: 2048 bits or larger).
+const minRSABits = 2048
+
+// ParseJWKS parses a JWK Set, keeping the signature keys mezzo can use:
+// RSA, EC (P-256, P-384, P-521) and OKP (Ed25519). Keys of other types,
+// symmetric keys, and keys whose "use" is not "sig" are skipped; a
+// malformed usable key is an error.
+func ParseJWKS(data []byte) ([]JWK, error) {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, newError(CodeInvalidIDToken, err, "jwks: not a JSON JWK Set")
+	}
+	if set.Keys == nil { // RFC 7517 §5: "keys" member REQUIRED
+		return nil, newError(CodeInvalidIDToken, nil, "jwks: no \"keys\" array")
+	}
+	var out []JWK
+	for i, raw := range set.Keys {
+		var k rawJWK
+		if err := json.Unmarshal(raw, &k); err != nil {
+			return nil, newError(CodeInvalidIDToken, err, "jwks: key %d is malformed", i)
+		}
+		if k.Use != "" && k.Use != "sig" { // RFC 7517 §4.2: only signature keys verify signatures
+			continue
+		}
+		key, err := k.publicKey()
+		if err != nil {
+			return nil, newError(CodeInvalidIDToken, err, "jwks: key %d (kid %s): %v", i, quoteShort(k.Kid), err)
+		}
+		if key == nil {
+			continue // a type or curve we do not use
+		}
+		out = append(out, JWK{KeyID: k.Kid, Algorithm: k.Alg, Use: k.Use, Key: key})
+	}
+	return out, nil
+}
+
+func b64(s string) ([]byte, error) {
+	return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+}
+
+type jwkError string
+
+func (e jwkError) Error() string { return string(e) }
+
+// publicKey returns the key, nil for a type we skip, or an error.
+func (k rawJWK) publicKey() (crypto.PublicKey, error) {
+	switch k.Kty {
+	case "RSA": // RFC 7518 §6.3.1
+		n, err := b64(k.N)
+		if err != nil || len(n) == 0 {
+			return nil, jwkError("bad RSA modulus")
+		}
+		e, err := b64(k.E)
+		if err != nil || len(e) == 0 || len(e) > 4 {
+			return nil, jwkError("bad RSA exponent")
+		}
+		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+		if pub.N.BitLen() < minRSABits {
+			return nil, jwkError("RSA modulus shorter than 2048 bits")
+		}
+		if pub.E < 3 || pub.E%2 == 0 {
+			return nil, jwkError("bad RSA exponent")
+		}
+		return pub, nil
+	case "EC": // RFC 7518 §6.2.1
+		var curve elliptic.Curve
+		switch k.Crv {
+		case "P-256":
+			curve = elliptic.P256()
+		case "P-384":
+			curve = elliptic.P384()
+		case "P-521":
+			curve = elliptic.P521()
+		default:
+			return nil, nil
+		}
+		size := (curve.Params().BitSize + 7) / 8
+		x, errX := b64(k.X)
+		y, errY := b64(k.Y)
+		if errX != nil || errY != nil || len(x) != size || len(y) != size { // RFC 7518 §6.2.1.2: full-length coordinates
+			return nil, jwkError("bad EC coordinates")
+		}
+		// ParseUncompressedPublicKey rejects points that are not on the curve.
+		pub, err := ecdsa.ParseUncompressedPublicKey(curve, append([]byte{4}, append(x, y...)...))
+		if err != nil {
+			return nil, jwkError("EC point is not on the curve")
+		}
+		return pub, nil
+	case "OKP": // RFC 8037 §2
+		if k.Crv != "Ed25519" {
+			return nil, nil
+		}
+		x, err := b64(k.X)
+		if err != nil || len(x) != ed25519.PublicKeySize {
+			return nil, jwkError("bad Ed25519 key")
+		}
+		return ed25519.PublicKey(x), nil
+	}
+	return nil, nil // "oct" and unknown types are skipped
+}
+
+// compatible reports whether key k can verify alg.
+func (k JWK) compatible(alg string) bool {
+	if k.Algorithm != "" && k.Algorithm != alg { // RFC 7517 §4.4: a key's alg restricts its use
+		return false
+	}
+	switch key := k.Key.(type) {
+	case *rsa.PublicKey:
+		return strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
+	case *ecdsa.PublicKey:
+		switch alg {
+		case "ES256":
+			return key.Curve == elliptic.P256()
+		case "ES384":
+			return key.Curve == elliptic.P384()
+		case "ES512":
+			return key.Curve == elliptic.P521()
+		}
+	case ed25519.PublicKey:
+		return alg == "EdDSA"
+	}
+	return false
+}
+
+// unknownKidRefetchInterval rate-limits refetches caused by unknown kids
+// after the first one.
+const unknownKidRefetchInterval = 10 * time.Second
+
+// KeySet caches the provider's keys from jwks_uri. It fetches on first use
+// and again when a token names a kid it does not know (keys rotate just
+// before they sign), sharing one request among concurrent callers.
+type KeySet struct {
+	url       string
+	transport Transport
+	now       func() time.Time
+
+	mu          sync.Mutex
+	keys        []JWK
+	fetched     bool
+	lastUnknown time.Time     // last refetch caused by an unknown kid
+	inflight    chan struct{} // closed when the fetch in progress ends
+	inflightErr error
+}
+
+// NewKeySet returns a KeySet for jwksURL.
+func NewKeySet(jwksURL string, t Transport, now func() time.Time) *KeySet {
+	if now == nil {
+		now = time.Now
+	}
+	return &KeySet{url: jwksURL, transport: t, now: now}
+}
+
+// keysFor returns the keys that may have signed a token with kid and alg,
+// in the order to try them.
+func (ks *KeySet) keysFor(ctx context.Context, kid, alg string) ([]crypto.PublicKey, error) {
+	ks.mu.Lock()
+	fetched := ks.fetched
+	ks.mu.Unlock()
+	if !fetched {
+		if err := ks.refresh(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if keys := ks.match(kid, alg); len(keys) > 0 {
+		return keys, nil
+	}
+	if kid != "" && ks.mayRefetchForUnknownKid() {
+		if err := ks.refresh(ctx); err != nil {
+			return nil, err
+		}
+		if keys := ks.match(kid, alg); len(keys) > 0 {
+			return keys, nil
+		}
+	}
+	if kid != "" {
+		return nil, newError(CodeInvalidIDToken, nil, "no key with kid %s for %s in the provider's key set", quoteShort(kid), alg)
+	}
+	return nil, newError(CodeInvalidIDToken, nil, "no key for %s in the provider's key set", alg)
+}
+
+// mayRefetchForUnknownKid allows the first unknown-kid refetch at once and
+// later ones at most every unknownKidRefetchInterval.
+func (ks *KeySet) mayRefetchForUnknownKid() bool {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	now := ks.now()
+	if !ks.lastUnknown.IsZero() && now.Sub(ks.lastUnknown) < unknownKidRefetchInterval {
+		return false
+	}
+	ks.lastUnknown = now
+	return true
+}
+
+// match returns the compatible keys: the one with kid, or without a kid in
+// the token every compatible key (to be tried in turn).
+func (ks *KeySet) match(kid, alg string) []crypto.PublicKey {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	var out []crypto.PublicKey
+	for _, k := range ks.keys {
+		if kid != "" && k.KeyID != kid { // OIDC Core 10.1: kid selects the key
+			continue
+		}
+		if k.compatible(alg) {
+			out = append(out, k.Key)
+		}
+	}
+	return out
+}
+
+// refresh fetches the set, joining a fetch already under way. A failed
+// fetch keeps the keys cached before it.
+func (ks *KeySet) refresh(ctx context.Context) error {
+	ks.mu.Lock()
+	if ch := ks.inflight; ch != nil {
+		ks.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return newError(CodeTimeout, ctx.Err(), "waiting for the provider's keys")
+		}
+		ks.mu.Lock()
+		defer ks.mu.Unlock()
+		return ks.inflightErr
+	}
+	ch := make(chan struct{})
+	ks.inflight = ch
+	ks.mu.Unlock()
+
+	keys, err := ks.fetch(ctx)
+
+	ks.mu.Lock()
+	if err == nil {
+		ks.keys, ks.fetched = keys, true
+	}
+	ks.inflightErr = err
+	ks.inflight = nil
+	close(ch)
+	ks.mu.Unlock()
+	return err
+}
+
+func (ks *KeySet) fetch(ctx context.Context) ([]JWK, error) {
+	resp, err := roundTrip(ctx, ks.transport, &Request{Method: "GET", URL: ks.url, Header: map[string]string{"accept": "application/json"}})
+	if err != nil {
+		return nil, err
+	}
+	if resp.Status != 200 {
+		return nil, &Error{Code: CodeInvalidIDToken, Status: resp.Status, Description: "jwks: key set request failed"}
+	}
+	return ParseJWKS(resp.Body)
+}

@@ -1,0 +1,84 @@
+package pkce
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// RetryPolicy bounds retries of transient token-endpoint failures (network
+// errors, timeouts, 429 and 5xx) within one call. It never loops: after
+// MaxAttempts, or when the server asks to wait longer than MaxDelay, the
+// call fails and the session is kept.
+type RetryPolicy struct {
+	MaxAttempts int           // total attempts, default 3
+	BaseDelay   time.Duration // first backoff, default 250 ms
+	MaxDelay    time.Duration // cap on any one wait, default 5 s
+	// Sleep waits d or until ctx ends; default a timer. Tests inject it.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 3
+	}
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = 250 * time.Millisecond
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = 5 * time.Second
+	}
+	if p.Sleep == nil {
+		p.Sleep = sleepCtx
+	}
+	return p
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// transient reports whether err is worth retrying.
+func transient(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch {
+	case e.Code == CodeNetworkError || e.Code == CodeTimeout:
+		return true
+	case e.Status == 429 || e.Status == 500 || e.Status == 502 || e.Status == 503 || e.Status == 504:
+		return true
+	}
+	return false
+}
+
+// delay returns the wait before attempt n (1-based retries), honouring
+// Retry-After (RFC 9110 §10.2.3) and full jitter otherwise. ok is false
+// when the server asks for longer than MaxDelay.
+func (p RetryPolicy) delay(n int, resp *Response, now time.Time) (d time.Duration, ok bool) {
+	if resp != nil {
+		if ra, has := resp.Header["retry-after"]; has {
+			if secs, err := strconv.Atoi(ra); err == nil && secs >= 0 {
+				d = time.Duration(secs) * time.Second
+			} else if t, err := time.Parse(time.RFC1123, ra); err == nil {
+				d = max(t.Sub(now), 0)
+			}
+			return d, d <= p.MaxDelay
+		}
+	}
+	backoff := p.BaseDelay << (n - 1)
+	if backoff > p.MaxDelay || backoff <= 0 {
+		backoff = p.MaxDelay
+	}
+	return backoff/2 + rand.N(backoff/2+1), true
+}

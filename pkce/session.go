@@ -1,0 +1,315 @@
+package pkce
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Token is an access token with the times that govern its use, all on the
+// local clock.
+type Token struct {
+	AccessToken string
+	Scope       string
+	ExpiresAt   time.Time // the provider's lifetime, as measured locally
+	RefreshAt   time.Time // Client.Token renews from this moment on
+}
+
+// Event types delivered to Config.OnEvent. tokenRefreshed is sent whenever
+// a new access token is installed: at sign-in and at every renewal.
+const (
+	EventTokenRefreshed = "tokenRefreshed"
+	EventSessionExpired = "sessionExpired"
+	EventError          = "error"
+)
+
+// Event is a session event. Only Token carries a secret: it is set on
+// tokenRefreshed so the host can refresh its own cache of the access token,
+// and must not be passed on to application listeners.
+type Event struct {
+	Type      string
+	ExpiresAt time.Time // tokenRefreshed: the new token's expiry
+	Scope     string    // tokenRefreshed: the granted scope
+	Token     Token     // tokenRefreshed: the new token, for the host's cache only
+	Err       error     // sessionExpired, error: why
+}
+
+// session is the in-memory state of a signed-in user. It is replaced whole,
+// never edited in place, so a rejected response cannot leave it half-written.
+type session struct {
+	accessToken  string
+	refreshToken string
+	scope        string // granted scope
+	askedScope   string // scope asked at login; refreshes never ask for more
+	expiresAt    time.Time
+	refreshAt    time.Time
+	idToken      *IDToken
+}
+
+func (s *session) token() Token {
+	return Token{AccessToken: s.accessToken, Scope: s.scope, ExpiresAt: s.expiresAt, RefreshAt: s.refreshAt}
+}
+
+// newSession builds a session from a validated token response received at
+// local time received. prev, when set, supplies what the reply may omit.
+func newSession(tr *TokenResponse, idt *IDToken, askedScope string, received time.Time, leeway time.Duration) *session {
+	s := &session{accessToken: tr.AccessToken, refreshToken: tr.RefreshToken, scope: tr.Scope, askedScope: askedScope, idToken: idt}
+	if s.scope == "" {
+		s.scope = askedScope // RFC 6749 §5.1: scope omitted means as requested
+	}
+	lifetime := tokenLifetime(tr, idt)
+	s.expiresAt = received.Add(lifetime)
+	// Renew leeway before expiry, but use at least half of a short token's
+	// life, so a 30 s token with a 60 s leeway is not renewed in a loop.
+	s.refreshAt = s.expiresAt.Add(-min(leeway, lifetime/2))
+	return s
+}
+
+// tokenLifetime is expires_in when given. Otherwise the access token's own
+// exp when it is a JWT, converted to a duration with the provider's idea of
+// now (its Date header, else the ID token's iat) so that clock skew between
+// client and provider drops out; otherwise DefaultTokenLifetime.
+func tokenLifetime(tr *TokenResponse, idt *IDToken) time.Duration {
+	if tr.ExpiresIn != nil {
+		return secondsDuration(*tr.ExpiresIn)
+	}
+	if exp, ok := jwtExpiry(tr.AccessToken); ok {
+		serverNow := tr.Date
+		if serverNow.IsZero() && idt != nil {
+			serverNow = idt.IssuedAt
+		}
+		if !serverNow.IsZero() && exp.After(serverNow) {
+			return exp.Sub(serverNow)
+		}
+	}
+	return DefaultTokenLifetime
+}
+
+// jwtExpiry reads exp from a JWT's payload without verifying it; it is used
+// only for timing, never for trust.
+func jwtExpiry(tok string) (time.Time, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}, false
+	}
+	var c struct {
+		Exp float64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Exp <= 0 {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(c.Exp)
+	return time.Unix(int64(sec), int64(frac*1e9)), true
+}
+
+func secondsDuration(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second))
+}
+
+func formOf(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// flight is one refresh shared by every caller that asks during it.
+type flight struct {
+	done     chan struct{}
+	tok      Token
+	err      error
+	fallback *Token // the still-valid current token, when the refresh failed but the session lives
+}
+
+// Token returns an access token: the cached one while it is valid beyond
+// the renewal leeway, else a fresh one from a refresh. Any number of
+// concurrent callers share one token request. force renews regardless.
+func (c *Client) Token(ctx context.Context, force bool) (Token, error) {
+	c.mu.Lock()
+	s := c.sess
+	if s == nil {
+		c.mu.Unlock()
+		return Token{}, &Error{Code: CodeLoginRequired, Err: ErrNotAuthenticated, Description: "not signed in"}
+	}
+	now := c.cfg.Now()
+	if !force && now.Before(s.refreshAt) {
+		c.mu.Unlock()
+		return s.token(), nil
+	}
+	if s.refreshToken == "" {
+		if now.Before(s.expiresAt) { // cannot renew, but still good
+			c.mu.Unlock()
+			if force {
+				return Token{}, &Error{Code: CodeLoginRequired, Description: "no refresh token; sign in again to renew"}
+			}
+			return s.token(), nil
+		}
+		c.endLocked()
+		c.mu.Unlock()
+		err := &Error{Code: CodeLoginRequired, Err: ErrSessionEnded, Description: "access token expired and there is no refresh token"}
+		c.emit(Event{Type: EventSessionExpired, Err: err})
+		return Token{}, err
+	}
+	f := c.flight
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		c.flight = f
+		go c.refresh(f, c.gen, s)
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Token{}, newError(CodeTimeout, ctx.Err(), "waiting for token renewal timed out")
+		}
+		return Token{}, newError(CodeNetworkError, ctx.Err(), "waiting for token renewal was cancelled")
+	}
+	if f.err != nil && !force && f.fallback != nil {
+		return *f.fallback, nil
+	}
+	return f.tok, f.err
+}
+
+// refresh runs one refresh-token grant (RFC 6749 §6) with bounded retries
+// and installs the result, unless the session changed meanwhile.
+func (c *Client) refresh(f *flight, gen uint64, prev *session) {
+	defer close(f.done)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*defaultRequestDeadline)
+	defer cancel()
+
+	var (
+		tr       *TokenResponse
+		err      error
+		received time.Time
+	)
+	for attempt := 1; ; attempt++ {
+		var resp *Response
+		received = c.cfg.Now()
+		// scope is omitted: RFC 6749 §6 then grants the original scope, never more.
+		tr, resp, err = c.tokenRequest(ctx, formOf("grant_type", "refresh_token", "refresh_token", prev.refreshToken))
+		if err == nil || !transient(err) || attempt >= c.cfg.Retry.MaxAttempts {
+			break
+		}
+		d, ok := c.cfg.Retry.delay(attempt, resp, c.cfg.Now())
+		if !ok || c.cfg.Retry.Sleep(ctx, d) != nil {
+			break
+		}
+	}
+	var next *session
+	if err == nil {
+		next, err = c.sessionFromRefresh(ctx, tr, prev, received)
+	}
+
+	c.mu.Lock()
+	if c.flight == f {
+		c.flight = nil
+	}
+	if c.gen != gen { // logged out or signed in anew meanwhile: drop the result
+		c.mu.Unlock()
+		f.err = &Error{Code: CodeLoginRequired, Err: ErrSessionEnded, Description: "session ended while renewing"}
+		return
+	}
+	switch {
+	case err == nil:
+		c.installLocked(next)
+		c.mu.Unlock()
+		f.tok = next.token()
+		c.emit(Event{Type: EventTokenRefreshed, ExpiresAt: next.expiresAt, Scope: next.scope, Token: f.tok})
+	case ErrorCode(err) == CodeInvalidGrant: // RFC 6749 §5.2: refresh token invalid, expired or revoked
+		c.endLocked()
+		c.mu.Unlock()
+		f.err = &Error{Code: CodeLoginRequired, Err: err, Description: "session expired; sign in again"}
+		c.emit(Event{Type: EventSessionExpired, Err: f.err})
+	default: // keep the session and its refresh token; a later call may succeed
+		if now := c.cfg.Now(); now.Before(prev.expiresAt) {
+			t := prev.token()
+			f.fallback = &t
+			if transient(err) { // try once more in the background while the token lasts
+				c.scheduleLocked(min(c.cfg.Retry.MaxDelay, prev.expiresAt.Sub(now)), gen)
+			}
+		}
+		c.mu.Unlock()
+		f.err = err
+		c.emit(Event{Type: EventError, Err: err})
+	}
+}
+
+// sessionFromRefresh validates a refresh reply into a new session.
+func (c *Client) sessionFromRefresh(ctx context.Context, tr *TokenResponse, prev *session, received time.Time) (*session, error) {
+	if tr.RefreshToken == "" {
+		tr.RefreshToken = prev.refreshToken // RFC 6749 §6: no new refresh token means keep the old one
+	}
+	idt := prev.idToken
+	if tr.IDToken != "" {
+		// OIDC Core 12.2: same iss, sub, aud and auth_time as the original ID token.
+		next, err := c.verifier.Verify(ctx, tr.IDToken, IDTokenCheck{AccessToken: tr.AccessToken, Previous: prev.idToken})
+		if err != nil {
+			return nil, err
+		}
+		idt = next
+	}
+	return newSession(tr, idt, prev.askedScope, received, c.cfg.RefreshLeeway), nil
+}
+
+// installLocked replaces the session and schedules its renewal.
+func (c *Client) installLocked(s *session) {
+	c.gen++
+	c.sess = s
+	d := s.refreshAt.Sub(c.cfg.Now())
+	if s.refreshToken == "" {
+		d = s.expiresAt.Sub(c.cfg.Now()) // nothing to renew with: just end on time
+	}
+	c.scheduleLocked(d, c.gen)
+}
+
+// scheduleLocked (re)arms the single renewal timer for the session of gen.
+func (c *Client) scheduleLocked(d time.Duration, gen uint64) {
+	if c.stop != nil {
+		c.stop()
+	}
+	c.stop = c.cfg.AfterFunc(max(d, 0), func() { c.renewInBackground(gen) })
+}
+
+// renewInBackground is the proactive renewal at refreshAt.
+func (c *Client) renewInBackground(gen uint64) {
+	c.mu.Lock()
+	if c.gen != gen || c.sess == nil {
+		c.mu.Unlock()
+		return
+	}
+	if wait := c.sess.refreshAt.Sub(c.cfg.Now()); wait > 0 && c.sess.refreshToken != "" { // woke early
+		c.scheduleLocked(wait, gen)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	_, _ = c.Token(context.Background(), false) // outcome is reported through events
+}
+
+// endLocked drops the session and everything tied to it.
+func (c *Client) endLocked() {
+	c.gen++
+	c.sess = nil
+	if c.stop != nil {
+		c.stop()
+		c.stop = nil
+	}
+}
+
+func (c *Client) emit(e Event) {
+	if c.cfg.OnEvent != nil {
+		c.cfg.OnEvent(e)
+	}
+}

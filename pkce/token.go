@@ -1,0 +1,136 @@
+package pkce
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// TokenResponse is a validated token endpoint reply (RFC 6749 §5.1).
+type TokenResponse struct {
+	AccessToken  string
+	TokenType    string
+	ExpiresIn    *float64 // seconds; nil when the provider did not say
+	RefreshToken string
+	IDToken      string
+	Scope        string
+	Date         time.Time // the response's Date header, zero when absent
+}
+
+// tokenReply is the wire shape. Fields are json.RawMessage where the type
+// must be checked rather than coerced.
+type tokenReply struct {
+	AccessToken  *string         `json:"access_token"`
+	TokenType    *string         `json:"token_type"`
+	ExpiresIn    json.RawMessage `json:"expires_in"`
+	RefreshToken *string         `json:"refresh_token"`
+	IDToken      *string         `json:"id_token"`
+	Scope        *string         `json:"scope"`
+}
+
+// errorReply is both error shapes: RFC 6749 §5.2 and Intermezzo's camelCase.
+type errorReply struct {
+	Error                 any    `json:"error"`
+	ErrorDescription      string `json:"error_description"`
+	ErrorDescriptionCamel string `json:"errorDescription"`
+	ErrorURI              string `json:"error_uri"`
+}
+
+// ParseTokenResponse validates a token endpoint response. Provider errors
+// become an *Error whose Code is the provider's error code.
+func ParseTokenResponse(resp *Response) (*TokenResponse, error) {
+	if len(resp.Body) > MaxResponseBytes {
+		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Err: ErrResponseTooLarge, Description: "token response exceeds 1 MiB"}
+	}
+	body := bytes.TrimSpace(resp.Body)
+	if !json.Valid(body) || len(body) == 0 || body[0] != '{' {
+		code := CodeInvalidTokenResponse
+		if resp.Status >= 500 {
+			code = CodeNetworkError // a gateway page instead of JSON: transient
+		}
+		return nil, &Error{Code: code, Status: resp.Status, Description: "token endpoint did not answer with a JSON object"}
+	}
+	var er errorReply
+	_ = json.Unmarshal(body, &er) // valid JSON object: decoding into any-typed fields cannot fail on shape
+	if resp.Status != 200 || er.Error != nil {
+		return nil, providerError(resp.Status, er) // RFC 6749 §5.2; a 200 carrying error is an error too
+	}
+
+	var r tokenReply
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Err: err, Description: "token response has a field of the wrong type"}
+	}
+	if r.AccessToken == nil || *r.AccessToken == "" { // RFC 6749 §5.1: access_token REQUIRED
+		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Description: "token response has no access_token"}
+	}
+	if r.TokenType == nil || !strings.EqualFold(*r.TokenType, "Bearer") { // RFC 6749 §5.1, RFC 6750 §4: case-insensitive "Bearer"
+		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Description: "token response token_type is not Bearer"}
+	}
+	out := &TokenResponse{AccessToken: *r.AccessToken, TokenType: "Bearer"}
+	if len(r.ExpiresIn) > 0 && string(r.ExpiresIn) != "null" {
+		var n float64
+		if err := json.Unmarshal(r.ExpiresIn, &n); err != nil { // RFC 6749 §5.1: expires_in is a number
+			return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Description: "token response expires_in is not a number"}
+		}
+		if n < 0 || math.IsNaN(n) || n > 10*365*24*3600 {
+			return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Description: "token response expires_in is negative or absurd"}
+		}
+		out.ExpiresIn = &n
+	}
+	if r.RefreshToken != nil {
+		out.RefreshToken = *r.RefreshToken
+	}
+	if r.IDToken != nil {
+		out.IDToken = *r.IDToken
+	}
+	if r.Scope != nil {
+		out.Scope = *r.Scope
+	}
+	if d, ok := resp.Header["date"]; ok {
+		if t, err := time.Parse(time.RFC1123, d); err == nil {
+			out.Date = t
+		}
+	}
+	return out, nil
+}
+
+func providerError(status int, er errorReply) *Error {
+	code, _ := er.Error.(string)
+	desc := er.ErrorDescription
+	if desc == "" {
+		desc = er.ErrorDescriptionCamel // Intermezzo: {"error","errorDescription"}
+	}
+	e := &Error{Code: sanitizeCode(code), Description: sanitizeText(desc), URI: sanitizeText(er.ErrorURI), Status: status, Err: ErrProviderError}
+	if code == "" {
+		e.Code = CodeInvalidTokenResponse
+		if status >= 500 {
+			e.Code = CodeNetworkError
+		}
+		e.Description = "token endpoint failed without an error code"
+	}
+	return e
+}
+
+// tokenRequest POSTs form to the token endpoint (RFC 6749 §4.1.3, §6):
+// form-encoded, client_id in the body, no Authorization header, no secret.
+func (c *Client) tokenRequest(ctx context.Context, form url.Values) (*TokenResponse, *Response, error) {
+	form.Set("client_id", c.cfg.ClientID) // RFC 6749 §2.3: public client identifies itself, no secret
+	resp, err := roundTrip(ctx, c.cfg.Transport, &Request{
+		Method: "POST",
+		URL:    c.ep.Token,
+		Header: map[string]string{
+			"content-type": "application/x-www-form-urlencoded",
+			"accept":       "application/json",
+		},
+		Body: []byte(form.Encode()),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	tr, err := ParseTokenResponse(resp)
+	return tr, resp, err
+}

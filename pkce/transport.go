@@ -1,0 +1,66 @@
+package pkce
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// MaxResponseBytes caps every response body the client reads (1 MiB).
+const MaxResponseBytes = 1 << 20
+
+// Request is one HTTP request the client needs made. Header keys are
+// canonical lower-case; Body is already encoded.
+type Request struct {
+	Method string
+	URL    string
+	Header map[string]string
+	Body   []byte
+}
+
+// Response is what a Transport returns. Header keys are lower-case; only the
+// headers the client reads (content-type, date, retry-after) need be present.
+type Response struct {
+	Status int
+	Header map[string]string
+	Body   []byte
+}
+
+// Transport makes HTTP requests. It is an interface of our own so that the
+// wasm build can implement it over fetch without linking net/http; native
+// code adapts net/http with package pkce/httptransport.
+//
+// Do must read at most maxBody+1 bytes of the body, so the caller can tell an
+// oversized body from one that is exactly maxBody long, and must return
+// ctx.Err() (possibly wrapped) when the context ends first.
+type Transport interface {
+	Do(ctx context.Context, req *Request, maxBody int64) (*Response, error)
+}
+
+// roundTrip runs req through t and maps transport failures to stable codes.
+func roundTrip(ctx context.Context, t Transport, req *Request) (*Response, error) {
+	resp, err := t.Do(ctx, req, MaxResponseBytes)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, newError(CodeTimeout, err, "request to %s timed out", endpointName(req.URL))
+		}
+		if errors.Is(err, context.Canceled) {
+			return nil, newError(CodeNetworkError, err, "request to %s was cancelled", endpointName(req.URL))
+		}
+		return nil, newError(CodeNetworkError, err, "request to %s failed", endpointName(req.URL))
+	}
+	if len(resp.Body) > MaxResponseBytes {
+		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Err: ErrResponseTooLarge,
+			Description: "response from " + endpointName(req.URL) + " exceeds 1 MiB"}
+	}
+	return resp, nil
+}
+
+// endpointName strips the query and fragment from u so that error messages
+// never echo parameters (which may carry codes or tokens).
+func endpointName(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
