@@ -1,0 +1,247 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hack-pad/safejs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mezzo-auth/mezzo/pkce"
+)
+
+// testServer returns the base URL of the loopback server that
+// scripts/wasm-test-env.cjs starts.
+func testServer(t *testing.T) string {
+	t.Helper()
+	p, err := safejs.Global().Get("__testServer")
+	require.NoError(t, err)
+	v, err := Await(context.Background(), p)
+	require.NoError(t, err)
+	s, err := v.String()
+	require.NoError(t, err)
+	return s
+}
+
+func jsEval(t *testing.T, method string, args ...any) safejs.Value {
+	t.Helper()
+	p, err := safejs.Global().Get("Promise")
+	require.NoError(t, err)
+	v, err := p.Call(method, args...)
+	require.NoError(t, err)
+	return v
+}
+
+func TestAwait(t *testing.T) {
+	t.Run("resolved", func(t *testing.T) {
+		v, err := Await(context.Background(), jsEval(t, "resolve", "ok"))
+		require.NoError(t, err)
+		s, _ := v.String()
+		assert.Equal(t, "ok", s)
+	})
+	t.Run("rejected with an Error", func(t *testing.T) {
+		errCtor, _ := safejs.Global().Get("TypeError")
+		e, _ := errCtor.New("boom")
+		_, err := Await(context.Background(), jsEval(t, "reject", e))
+		var je *JSError
+		require.ErrorAs(t, err, &je)
+		assert.Equal(t, "TypeError", je.Name)
+		assert.Equal(t, "boom", je.Message)
+	})
+	t.Run("context ends first", func(t *testing.T) {
+		never, _ := safejs.Global().Get("Promise")
+		exec, _ := safejs.FuncOf(func(safejs.Value, []safejs.Value) any { return nil })
+		defer exec.Release()
+		p, _ := never.New(exec)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		_, err := Await(ctx, p)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
+
+func TestNewPromise(t *testing.T) {
+	tests := []struct {
+		name     string
+		fn       func() (any, error)
+		wantCode string
+		want     string
+	}{
+		{"resolves with the value", func() (any, error) { return "v", nil }, "", "v"},
+		{"rejects with the pkce code", func() (any, error) {
+			return nil, &pkce.Error{Code: pkce.CodeStateMismatch, Description: "d", Status: 400}
+		}, pkce.CodeStateMismatch, ""},
+		{"rejects other errors as internal_error", func() (any, error) { return nil, errors.New("x") }, CodeInternalError, ""},
+		{"a panic rejects instead of crashing", func() (any, error) { panic("bad") }, CodeInternalError, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := NewPromise(tt.fn)
+			require.NoError(t, err)
+			// Observe the rejection value itself through .catch.
+			caught, _ := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any { return args[0] })
+			defer caught.Release()
+			settled, err := p.Call("catch", caught)
+			require.NoError(t, err)
+			v, err := Await(context.Background(), settled)
+			require.NoError(t, err)
+			if tt.wantCode == "" {
+				s, _ := v.String()
+				assert.Equal(t, tt.want, s)
+				return
+			}
+			code, _ := v.Get("code")
+			s, _ := code.String()
+			assert.Equal(t, tt.wantCode, s)
+			if tt.wantCode == pkce.CodeStateMismatch {
+				st, _ := v.Get("status")
+				n, _ := st.Int()
+				assert.Equal(t, 400, n)
+			}
+		})
+	}
+}
+
+func TestFetch(t *testing.T) {
+	base := testServer(t)
+	f := Fetch{Timeout: 2 * time.Second}
+	ctx := context.Background()
+
+	t.Run("sends method, headers and body", func(t *testing.T) {
+		resp, err := f.Do(ctx, &pkce.Request{Method: "POST", URL: base + "/echo",
+			Header: map[string]string{"content-type": "application/x-www-form-urlencoded"},
+			Body:   []byte("a=1&b=2")}, pkce.MaxResponseBytes)
+		require.NoError(t, err)
+		assert.Equal(t, 200, resp.Status)
+		assert.Equal(t, "application/json", resp.Header["content-type"])
+		var echo struct {
+			Method  string            `json:"method"`
+			Headers map[string]string `json:"headers"`
+			Body    string            `json:"body"`
+		}
+		require.NoError(t, json.Unmarshal(resp.Body, &echo))
+		assert.Equal(t, "POST", echo.Method)
+		assert.Equal(t, "a=1&b=2", echo.Body)
+		assert.Equal(t, "application/x-www-form-urlencoded", echo.Headers["content-type"])
+		assert.Empty(t, echo.Headers["authorization"])
+		assert.Empty(t, echo.Headers["cookie"])
+	})
+	t.Run("reports the status and readable headers", func(t *testing.T) {
+		resp, err := f.Do(ctx, &pkce.Request{Method: "GET", URL: base + "/retry-after"}, pkce.MaxResponseBytes)
+		require.NoError(t, err)
+		assert.Equal(t, 503, resp.Status)
+		assert.Equal(t, "1", resp.Header["retry-after"])
+	})
+	t.Run("reads at most maxBody+1 bytes", func(t *testing.T) {
+		resp, err := f.Do(ctx, &pkce.Request{Method: "GET", URL: base + "/bytes/5000000"}, 1000)
+		require.NoError(t, err)
+		assert.Len(t, resp.Body, 1001)
+	})
+	t.Run("reads a body of exactly maxBody", func(t *testing.T) {
+		resp, err := f.Do(ctx, &pkce.Request{Method: "GET", URL: base + "/bytes/1000"}, 1000)
+		require.NoError(t, err)
+		assert.Len(t, resp.Body, 1000)
+	})
+	t.Run("aborts when the timeout passes", func(t *testing.T) {
+		start := time.Now()
+		_, err := Fetch{Timeout: 100 * time.Millisecond}.Do(ctx, &pkce.Request{Method: "GET", URL: base + "/hang"}, 10)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Less(t, time.Since(start), 2*time.Second)
+	})
+	t.Run("aborts when the caller cancels", func(t *testing.T) {
+		cctx, cancel := context.WithCancel(ctx)
+		time.AfterFunc(50*time.Millisecond, cancel)
+		_, err := f.Do(cctx, &pkce.Request{Method: "GET", URL: base + "/hang"}, 10)
+		assert.ErrorIs(t, err, context.Canceled)
+	})
+	t.Run("network failure is an error", func(t *testing.T) {
+		_, err := f.Do(ctx, &pkce.Request{Method: "GET", URL: "http://127.0.0.1:1/"}, 10)
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
+
+func TestSessionStore(t *testing.T) {
+	ctx := context.Background()
+	var s SessionStore
+	got, err := s.Take(ctx)
+	require.NoError(t, err)
+	assert.Nil(t, got, "empty store")
+
+	require.NoError(t, s.Save(ctx, []byte(`{"state":"s1"}`)))
+	ss, _ := safejs.Global().Get("sessionStorage")
+	n, _ := ss.Get("length")
+	count, _ := n.Int()
+	assert.Equal(t, 1, count, "exactly one key")
+
+	got, err = s.Take(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, `{"state":"s1"}`, string(got))
+	got, err = s.Take(ctx)
+	require.NoError(t, err)
+	assert.Nil(t, got, "taken once only")
+}
+
+func TestNavigation(t *testing.T) {
+	require.NoError(t, ReplaceURL("http://127.0.0.1:8080/app/?keep=1"))
+	href, err := Href()
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8080/app/?keep=1", href)
+
+	require.NoError(t, Assign("https://idp.example/authorize?x=1"))
+	loc, _ := safejs.Global().Get("location")
+	assigned, _ := loc.Get("assigned")
+	n, _ := assigned.Length()
+	last, _ := assigned.Index(n - 1)
+	s, _ := last.String()
+	assert.Equal(t, "https://idp.example/authorize?x=1", s)
+}
+
+func TestParseClientOptions(t *testing.T) {
+	obj := func(t *testing.T, js map[string]any) safejs.Value {
+		v, err := safejs.ValueOf(js)
+		require.NoError(t, err)
+		return v
+	}
+	t.Run("maps every field", func(t *testing.T) {
+		cfg, err := parseClientOptions(obj(t, map[string]any{
+			"clientId": "c", "redirectUri": "https://app/cb", "issuer": "https://idp",
+			"tokenEndpoint": "https://idp/token", "scope": "openid", "refreshLeewaySeconds": 30,
+			"clockSkewSeconds": 0, "idTokenSignature": "tls", "insecureAllowHttp": true,
+			"extraAuthParams": map[string]any{"ui_locales": "de"},
+		}))
+		require.NoError(t, err)
+		assert.Equal(t, "c", cfg.ClientID)
+		assert.Equal(t, "https://idp/token", cfg.Endpoints.Token)
+		assert.Equal(t, 30*time.Second, cfg.RefreshLeeway)
+		assert.Equal(t, time.Nanosecond, cfg.ClockSkew, "explicit 0 is kept, not defaulted")
+		assert.Equal(t, pkce.SignatureTLS, cfg.IDTokenSignature)
+		assert.True(t, cfg.InsecureAllowHTTP)
+		assert.Equal(t, map[string]string{"ui_locales": "de"}, cfg.ExtraAuthParams)
+	})
+	for _, tt := range []struct {
+		name string
+		js   map[string]any
+		want string
+	}{
+		{"unknown field", map[string]any{"clientID": "c"}, "unknown field"},
+		{"wrong type", map[string]any{"clientId": 7}, "clientId must be a string"},
+		{"negative number", map[string]any{"refreshLeewaySeconds": -1}, "non-negative"},
+		{"non-string extra param", map[string]any{"extraAuthParams": map[string]any{"a": 1}}, "must be a string"},
+		{"non-boolean flag", map[string]any{"insecureAllowHttp": "yes"}, "must be a boolean"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseClientOptions(obj(t, tt.js))
+			require.Error(t, err)
+			assert.Equal(t, pkce.CodeInvalidConfig, pkce.ErrorCode(err))
+			assert.True(t, strings.Contains(err.Error(), tt.want), err.Error())
+		})
+	}
+}

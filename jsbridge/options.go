@@ -1,0 +1,242 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"math"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/mezzo-auth/mezzo/pkce"
+)
+
+// object reads typed fields from a JS options object and remembers the
+// first type error, so parsing code stays linear.
+type object struct {
+	v    safejs.Value
+	name string // for messages: "options", "login options"
+	err  error
+	mk   func(format string, args ...any) error
+}
+
+func newObject(v safejs.Value, name string, mk func(string, ...any) error, allowed ...string) (*object, error) {
+	o := &object{v: v, name: name, mk: mk}
+	switch v.Type() {
+	case safejs.TypeUndefined, safejs.TypeNull:
+		return o, nil
+	case safejs.TypeObject:
+	default:
+		return nil, mk("%s must be an object", name)
+	}
+	keys, err := objectKeys(v)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, k := range allowed {
+		known[k] = true
+	}
+	for _, k := range keys { // a typo such as "clientID" fails loudly instead of being ignored
+		if !known[k] {
+			return nil, mk("%s has unknown field %q", name, k)
+		}
+	}
+	return o, nil
+}
+
+func objectKeys(v safejs.Value) ([]string, error) {
+	obj, err := safejs.Global().Get("Object")
+	if err != nil {
+		return nil, err
+	}
+	arr, err := obj.Call("keys", v)
+	if err != nil {
+		return nil, err
+	}
+	n, err := arr.Length()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		k, err := arr.Index(i)
+		if err != nil {
+			return nil, err
+		}
+		s, err := k.String()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// field returns the field's value, or undefined when absent, null or o is empty.
+func (o *object) field(k string) (safejs.Value, bool) {
+	if o.err != nil || o.v.IsUndefined() || o.v.IsNull() {
+		return safejs.Undefined(), false
+	}
+	f, err := o.v.Get(k)
+	if err != nil {
+		o.err = err
+		return f, false
+	}
+	if f.IsUndefined() || f.IsNull() {
+		return f, false
+	}
+	return f, true
+}
+
+func (o *object) str(k string) string {
+	f, ok := o.field(k)
+	if !ok {
+		return ""
+	}
+	if f.Type() != safejs.TypeString {
+		o.err = o.mk("%s.%s must be a string", o.name, k)
+		return ""
+	}
+	s, _ := f.String()
+	return s
+}
+
+func (o *object) boolean(k string) (bool, bool) {
+	f, ok := o.field(k)
+	if !ok {
+		return false, false
+	}
+	if f.Type() != safejs.TypeBoolean {
+		o.err = o.mk("%s.%s must be a boolean", o.name, k)
+		return false, false
+	}
+	b, _ := f.Bool()
+	return b, true
+}
+
+// seconds reads a non-negative finite number of seconds.
+func (o *object) seconds(k string) (float64, bool) {
+	f, ok := o.field(k)
+	if !ok {
+		return 0, false
+	}
+	n, err := f.Float()
+	if f.Type() != safejs.TypeNumber || err != nil || math.IsNaN(n) || math.IsInf(n, 0) || n < 0 {
+		o.err = o.mk("%s.%s must be a non-negative number", o.name, k)
+		return 0, false
+	}
+	return n, true
+}
+
+// strings reads a Record<string, string>.
+func (o *object) strings(k string) map[string]string {
+	f, ok := o.field(k)
+	if !ok {
+		return nil
+	}
+	if f.Type() != safejs.TypeObject {
+		o.err = o.mk("%s.%s must be an object of strings", o.name, k)
+		return nil
+	}
+	keys, err := objectKeys(f)
+	if err != nil {
+		o.err = err
+		return nil
+	}
+	out := make(map[string]string, len(keys))
+	for _, key := range keys {
+		v, err := f.Get(key)
+		if err != nil || v.Type() != safejs.TypeString {
+			o.err = o.mk("%s.%s.%s must be a string", o.name, k, key)
+			return nil
+		}
+		out[key], _ = v.String()
+	}
+	return out
+}
+
+// clientOptionFields are the ClientOptions of web/mezzo.d.ts.
+var clientOptionFields = []string{
+	"clientId", "redirectUri", "issuer",
+	"authorizationEndpoint", "tokenEndpoint", "jwksUri", "endSessionEndpoint", "revocationEndpoint", "userinfoEndpoint",
+	"scope", "audience", "extraAuthParams", "refreshLeewaySeconds", "clockSkewSeconds",
+	"idTokenSignature", "insecureAllowHttp", "wasmUrl",
+}
+
+// parseClientOptions maps ClientOptions onto pkce.Config; pkce validates
+// the values, this only checks JS types.
+func parseClientOptions(v safejs.Value) (pkce.Config, error) {
+	o, err := newObject(v, "options", invalidConfig, clientOptionFields...)
+	if err != nil {
+		return pkce.Config{}, err
+	}
+	cfg := pkce.Config{
+		ClientID:    o.str("clientId"),
+		RedirectURI: o.str("redirectUri"),
+		Issuer:      o.str("issuer"),
+		Endpoints: pkce.Endpoints{
+			Authorization: o.str("authorizationEndpoint"),
+			Token:         o.str("tokenEndpoint"),
+			JWKS:          o.str("jwksUri"),
+			EndSession:    o.str("endSessionEndpoint"),
+			Revocation:    o.str("revocationEndpoint"),
+			Userinfo:      o.str("userinfoEndpoint"),
+		},
+		Scope:            o.str("scope"),
+		Audience:         o.str("audience"),
+		ExtraAuthParams:  o.strings("extraAuthParams"),
+		IDTokenSignature: pkce.SignatureMode(o.str("idTokenSignature")),
+	}
+	if s, ok := o.seconds("refreshLeewaySeconds"); ok {
+		cfg.RefreshLeeway = secondsOrTiny(s)
+	}
+	if s, ok := o.seconds("clockSkewSeconds"); ok {
+		cfg.ClockSkew = secondsOrTiny(s)
+	}
+	if b, ok := o.boolean("insecureAllowHttp"); ok {
+		cfg.InsecureAllowHTTP = b
+	}
+	_ = o.str("wasmUrl") // the loader's; type-checked here only
+	return cfg, o.err
+}
+
+// secondsOrTiny converts seconds; an explicit 0 becomes 1 ns because a zero
+// Duration means "use the default" in pkce.Config.
+func secondsOrTiny(s float64) time.Duration {
+	d := time.Duration(s * float64(time.Second))
+	if d == 0 {
+		return time.Nanosecond
+	}
+	return d
+}
+
+func parseLoginOptions(v safejs.Value) (pkce.LoginOptions, error) {
+	o, err := newObject(v, "login options", invalidArgument, "returnTo", "prompt", "loginHint", "maxAge", "extraParams")
+	if err != nil {
+		return pkce.LoginOptions{}, err
+	}
+	opts := pkce.LoginOptions{
+		ReturnTo:    o.str("returnTo"),
+		Prompt:      o.str("prompt"),
+		LoginHint:   o.str("loginHint"),
+		ExtraParams: o.strings("extraParams"),
+	}
+	if s, ok := o.seconds("maxAge"); ok {
+		n := int64(s)
+		opts.MaxAge = &n
+	}
+	return opts, o.err
+}
+
+func parseLogoutOptions(v safejs.Value) (pkce.LogoutOptions, error) {
+	o, err := newObject(v, "logout options", invalidArgument, "returnTo", "revoke")
+	if err != nil {
+		return pkce.LogoutOptions{}, err
+	}
+	opts := pkce.LogoutOptions{ReturnTo: o.str("returnTo"), Revoke: true}
+	if b, ok := o.boolean("revoke"); ok {
+		opts.Revoke = b
+	}
+	return opts, o.err
+}
