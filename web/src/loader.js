@@ -1,0 +1,214 @@
+// mezzo loader — written once, wrapped by scripts/build-loaders.mjs into
+// mezzo.js (classic script: globalThis.mezzo) and mezzo.mjs (ES module).
+// The wrapper supplies `base`, the URL of the folder the loader came from.
+//
+// The Go module (wasm/) calls globalThis.__mezzoReady(api) while it starts,
+// with api = { version, createClient(options, emit): Promise<handle> }. A
+// handle's methods mirror the Client below; Go rejects with plain objects
+// {code, description, status?} and reports events through
+// emit(type, detail, secret), where secret ({accessToken, expiresAt,
+// refreshAt}, on tokenRefreshed only) feeds this file's token cache and is
+// never handed to listeners.
+
+const EVENTS = ['tokenRefreshed', 'sessionExpired', 'error'];
+const OPTION_KEYS_JS_ONLY = ['wasmUrl'];
+
+/** MezzoError is every failure: a stable code, plain-words description, HTTP status when there was one. */
+class MezzoError extends Error {
+  constructor(code, description, status) {
+    super(description ? `${code}: ${description}` : code);
+    this.name = 'MezzoError';
+    this.code = code;
+    this.description = description || '';
+    if (status !== undefined) this.status = status;
+  }
+}
+
+/** toMezzoError turns whatever was thrown or rejected into a MezzoError. */
+function toMezzoError(e) {
+  if (e instanceof MezzoError) return e;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && !(e instanceof Error)) {
+    return new MezzoError(e.code, e.description, e.status);
+  }
+  if (e instanceof Error && /Go program has already exited/.test(e.message)) {
+    runtime = null; // start afresh on the next createClient
+    return new MezzoError('runtime_exited', 'the mezzo module stopped; create a new client');
+  }
+  return new MezzoError('internal_error', e instanceof Error ? e.message : String(e));
+}
+
+let runtime = null; // Promise<api>: one Go runtime per page
+let compiled = null; // Promise<WebAssembly.Module> from preload()
+
+function resolveUrl(url, name) {
+  return new URL(url || name, base).href;
+}
+
+async function fetchBytesOrResponse(url) {
+  if (url.startsWith('file:')) {
+    // Node: fetch cannot read files.
+    const { readFile } = await import('node:fs/promises');
+    return readFile(new URL(url));
+  }
+  const res = await fetch(url, { credentials: 'same-origin' });
+  if (!res.ok) throw new MezzoError('load_failed', `fetching ${url} failed`, res.status);
+  return res;
+}
+
+/** compile fetches and compiles the module, streaming when served as application/wasm. */
+async function compile(url) {
+  const src = await fetchBytesOrResponse(url);
+  if (typeof Response !== 'undefined' && src instanceof Response) {
+    const type = src.headers.get('content-type') || '';
+    if (WebAssembly.compileStreaming && type.split(';')[0].trim() === 'application/wasm') {
+      return WebAssembly.compileStreaming(src);
+    }
+    return WebAssembly.compile(await src.arrayBuffer());
+  }
+  return WebAssembly.compile(src);
+}
+
+/** preload starts fetching and compiling the module early; createClient reuses the result. */
+function preload(wasmUrl) {
+  if (!compiled) {
+    compiled = compile(resolveUrl(wasmUrl, 'mezzo.wasm')).catch((e) => {
+      compiled = null; // a failed load can be retried
+      throw toMezzoError(e);
+    });
+  }
+  return compiled;
+}
+
+async function loadGoRuntime() {
+  if (typeof globalThis.Go !== 'function') {
+    await import(resolveUrl(undefined, 'wasm_exec.js'));
+    if (typeof globalThis.Go !== 'function') throw new MezzoError('load_failed', 'wasm_exec.js did not define Go');
+  }
+}
+
+/** start runs the Go program once and resolves with the API it registers. */
+function start(wasmUrl) {
+  if (runtime) return runtime;
+  runtime = (async () => {
+    const [module] = await Promise.all([preload(wasmUrl), loadGoRuntime()]);
+    const go = new globalThis.Go();
+    const instance = await WebAssembly.instantiate(module, go.importObject);
+    return new Promise((resolve, reject) => {
+      globalThis.__mezzoReady = (api) => resolve(api);
+      const exited = go.run(instance); // settles only when the program exits
+      delete globalThis.__mezzoReady;
+      exited.then(
+        () => { runtime = null; reject(new MezzoError('load_failed', 'the mezzo module exited while starting')); },
+        (e) => { runtime = null; reject(toMezzoError(e)); },
+      );
+    });
+  })().catch((e) => {
+    runtime = null; // a failed load can be retried
+    compiled = null;
+    throw toMezzoError(e);
+  });
+  return runtime;
+}
+
+/** wrap builds the public Client around a Go handle. */
+function wrap(handle, listeners) {
+  // The token cache: while Date.now() < refreshAt, getToken answers here
+  // without entering Go. `resolved` is one settled Promise per token, so the
+  // hot path allocates nothing.
+  let cache = null; // {accessToken, refreshAt, resolved}
+  let pending = null; // the Go call shared by concurrent non-forced callers
+  let pendingForced = null;
+
+  const setCache = (t) => {
+    cache = t && t.accessToken ? { accessToken: t.accessToken, refreshAt: t.refreshAt, resolved: Promise.resolve(t.accessToken) } : null;
+  };
+  const clearCache = () => { cache = null; };
+  listeners.onSecret = setCache;
+  listeners.onExpired = clearCache;
+
+  const callGo = (force) => {
+    const p = Promise.resolve()
+      .then(() => handle.getToken(force))
+      .then((t) => { setCache(t); return t.accessToken; }, (e) => {
+        const err = toMezzoError(e);
+        if (err.code === 'login_required') clearCache();
+        throw err;
+      });
+    return p;
+  };
+
+  const client = {
+    getToken(opts) {
+      const force = !!(opts && opts.forceRefresh);
+      if (!force && cache !== null && Date.now() < cache.refreshAt) return cache.resolved;
+      if (force) {
+        if (!pendingForced) pendingForced = callGo(true).finally(() => { pendingForced = null; });
+        return pendingForced;
+      }
+      if (!pending) pending = callGo(false).finally(() => { pending = null; });
+      return pending;
+    },
+    login(opts) {
+      return Promise.resolve().then(() => handle.login(opts)).then(() => undefined, (e) => { throw toMezzoError(e); });
+    },
+    isRedirectCallback(url) {
+      try { return handle.isRedirectCallback(url) === true; } catch { return false; }
+    },
+    handleRedirectCallback(url) {
+      return Promise.resolve().then(() => handle.handleRedirectCallback(url)).catch((e) => { throw toMezzoError(e); });
+    },
+    isAuthenticated() {
+      try { return handle.isAuthenticated() === true; } catch { return false; }
+    },
+    getUser() {
+      try { return handle.getUser() ?? null; } catch { return null; }
+    },
+    logout(opts) {
+      clearCache();
+      return Promise.resolve().then(() => handle.logout(opts)).then(() => undefined, (e) => { throw toMezzoError(e); });
+    },
+    async fetch(input, init) {
+      const token = await client.getToken();
+      const headers = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined));
+      headers.set('Authorization', `Bearer ${token}`);
+      return globalThis.fetch(input, { ...init, headers });
+    },
+    on(event, listener) {
+      if (!EVENTS.includes(event)) throw new MezzoError('invalid_argument', `unknown event ${JSON.stringify(event)}; use one of ${EVENTS.join(', ')}`);
+      if (typeof listener !== 'function') throw new MezzoError('invalid_argument', 'listener must be a function');
+      listeners[event].add(listener);
+      return () => { listeners[event].delete(listener); };
+    },
+  };
+  return client;
+}
+
+/** createClient loads the module (once per page) and returns a Client. */
+async function createClient(options) {
+  if (!options || typeof options !== 'object') throw new MezzoError('invalid_config', 'options must be an object');
+  if (typeof options.clientId !== 'string' || typeof options.redirectUri !== 'string') {
+    throw new MezzoError('invalid_config', 'clientId and redirectUri are required strings');
+  }
+  const api = await start(options.wasmUrl);
+  const goOptions = { ...options };
+  for (const k of OPTION_KEYS_JS_ONLY) delete goOptions[k];
+
+  const listeners = { tokenRefreshed: new Set(), sessionExpired: new Set(), error: new Set(), onSecret: null, onExpired: null };
+  const emit = (type, detail, secret) => {
+    if (type === 'tokenRefreshed' && listeners.onSecret) listeners.onSecret(secret);
+    if (type === 'sessionExpired' && listeners.onExpired) listeners.onExpired();
+    for (const l of listeners[type] || []) {
+      // A throwing listener must not break the others or mezzo: report it
+      // as an uncaught error on its own.
+      try { l(detail); } catch (e) { queueMicrotask(() => { throw e; }); }
+    }
+  };
+  let handle;
+  try {
+    handle = await api.createClient(goOptions, emit);
+  } catch (e) {
+    throw toMezzoError(e);
+  }
+  if (!handle) throw new MezzoError('internal_error', 'the module returned no client');
+  return wrap(handle, listeners);
+}
