@@ -1,0 +1,101 @@
+// The demo's static server: web/demo/ at /, web/dist/ at /dist/, and
+// /config.json. Every response carries the headers a careful site would
+// send: a strict Content-Security-Policy (mezzo needs only
+// 'wasm-unsafe-eval', never 'unsafe-eval' or inline scripts),
+// Referrer-Policy: no-referrer, and nosniff; the module is served as
+// application/wasm so browsers can compile it while it streams.
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const types = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
+
+export function contentSecurityPolicy(issuerOrigin) {
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    `connect-src 'self' ${issuerOrigin}`.trim(),
+    "style-src 'self'",
+    "img-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}
+
+/**
+ * Starts the server on 127.0.0.1. The app's configuration is set later with
+ * setConfig, once the identity provider is up (it needs our redirect URI).
+ * @param {{port?: number, cacheModule?: boolean}} opts
+ */
+export async function startDemoServer({ port = 0, cacheModule = false } = {}) {
+  let config = null;
+  let csp = contentSecurityPolicy('');
+  const server = http.createServer(async (req, res) => {
+    const headers = {
+      'content-security-policy': csp,
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-cache',
+    };
+    const url = new URL(req.url, 'http://x');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, headers).end();
+      return;
+    }
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204, headers).end();
+      return;
+    }
+    if (url.pathname === '/config.json') {
+      res.writeHead(config ? 200 : 503, { ...headers, 'content-type': 'application/json' });
+      res.end(JSON.stringify(config ?? { error: 'not ready' }));
+      return;
+    }
+    let file;
+    if (url.pathname.startsWith('/dist/')) {
+      file = path.join(repo, 'web/dist', path.normalize(url.pathname.slice(6)));
+    } else if (path.extname(url.pathname) === '') {
+      file = path.join(repo, 'web/demo/index.html'); // app routes, including the redirect URI
+    } else {
+      file = path.join(repo, 'web/demo', path.normalize(url.pathname));
+    }
+    if (!file.startsWith(path.join(repo, 'web') + path.sep)) {
+      res.writeHead(404, headers).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      const type = types[path.extname(file)] ?? 'application/octet-stream';
+      if (cacheModule && url.pathname.startsWith('/dist/')) headers['cache-control'] = 'public, max-age=3600';
+      res.writeHead(200, { ...headers, 'content-type': type, 'content-length': body.length });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch {
+      res.writeHead(404, headers).end('not found');
+    }
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    redirectUri: `${origin}/`,
+    setConfig(c) {
+      config = c;
+      csp = contentSecurityPolicy(new URL(c.issuer).origin);
+    },
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+  };
+}
