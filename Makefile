@@ -11,7 +11,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DIST        := web/dist
 GO_SOURCES  := $(shell find pkce jsbridge wasm -name '*.go' ! -name '*_test.go') go.mod go.sum
 NPM_STAMP   := scripts/node_modules/.mezzo-installed
-WASM_EXEC   := scripts/go_js_wasm_exec
+WASM_EXEC   := $(CURDIR)/scripts/go_js_wasm_exec
 FUZZTIME    ?= 3s
 # Inlining off, except in crypto and math/big, where the speed is: it cuts
 # mezzo.wasm by ~90 KB after brotli (see `make size`; measured in the notes).
@@ -84,13 +84,13 @@ test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASM_EXEC) ./jsbridge/... ./wasm/...
 
 test-node: build $(NPM_STAMP)
-	node --test --test-concurrency=1 scripts/test/ scripts/testprovider/ scripts/idp/
+	node --test --test-concurrency=1 scripts/test/*.test.mjs
 
 test-types: $(NPM_STAMP)
 	scripts/node_modules/.bin/tsc -p web/typings --noEmit
 
 test-browser: build $(NPM_STAMP) system-deps
-	node --test --test-concurrency=1 scripts/e2e/
+	node --test --test-concurrency=1 scripts/e2e/*.test.mjs
 
 ## bench: side-by-side benchmarks (see issue 5)
 bench: build $(NPM_STAMP) system-deps

@@ -118,6 +118,8 @@ function wrap(handle, listeners) {
   let cache = null; // {accessToken, refreshAt, resolved}
   let pending = null; // the Go call shared by concurrent non-forced callers
   let pendingForced = null;
+  let closed = false;
+  const closedError = () => new MezzoError('client_closed', 'this client was closed; create a new one');
 
   const setCache = (t) => {
     cache = t && t.accessToken ? { accessToken: t.accessToken, refreshAt: t.refreshAt, resolved: Promise.resolve(t.accessToken) } : null;
@@ -126,9 +128,14 @@ function wrap(handle, listeners) {
   listeners.onSecret = setCache;
   listeners.onExpired = clearCache;
 
+  // call runs a Go method that returns a Promise, after the closed check.
+  const call = (method, ...args) => Promise.resolve().then(() => {
+    if (closed) throw closedError();
+    return handle[method](...args);
+  });
+
   const callGo = (force) => {
-    const p = Promise.resolve()
-      .then(() => handle.getToken(force))
+    const p = call('getToken', force)
       .then((t) => { setCache(t); return t.accessToken; }, (e) => {
         const err = toMezzoError(e);
         if (err.code === 'login_required') clearCache();
@@ -140,7 +147,7 @@ function wrap(handle, listeners) {
   const client = {
     getToken(opts) {
       const force = !!(opts && opts.forceRefresh);
-      if (!force && cache !== null && Date.now() < cache.refreshAt) return cache.resolved;
+      if (!force && cache !== null && Date.now() < cache.refreshAt) return cache.resolved; // hot path: no Go
       if (force) {
         if (!pendingForced) pendingForced = callGo(true).finally(() => { pendingForced = null; });
         return pendingForced;
@@ -149,23 +156,36 @@ function wrap(handle, listeners) {
       return pending;
     },
     login(opts) {
-      return Promise.resolve().then(() => handle.login(opts)).then(() => undefined, (e) => { throw toMezzoError(e); });
+      return call('login', opts).then(() => undefined, (e) => { throw toMezzoError(e); });
     },
     isRedirectCallback(url) {
+      if (closed) return false;
       try { return handle.isRedirectCallback(url) === true; } catch { return false; }
     },
     handleRedirectCallback(url) {
-      return Promise.resolve().then(() => handle.handleRedirectCallback(url)).catch((e) => { throw toMezzoError(e); });
+      return call('handleRedirectCallback', url).catch((e) => { throw toMezzoError(e); });
     },
     isAuthenticated() {
+      if (closed) return false;
       try { return handle.isAuthenticated() === true; } catch { return false; }
     },
     getUser() {
+      if (closed) return null;
       try { return handle.getUser() ?? null; } catch { return null; }
     },
     logout(opts) {
       clearCache();
-      return Promise.resolve().then(() => handle.logout(opts)).then(() => undefined, (e) => { throw toMezzoError(e); });
+      return call('logout', opts).then(() => undefined, (e) => { throw toMezzoError(e); });
+    },
+    close() {
+      // Forgets the tokens and stops renewal without any network request
+      // or navigation (for an app that unmounts); later calls reject with
+      // client_closed.
+      if (closed) return;
+      closed = true;
+      clearCache();
+      for (const k of EVENTS) listeners[k].clear();
+      try { handle.close(); } catch { /* already gone with the runtime */ }
     },
     async fetch(input, init) {
       const token = await client.getToken();

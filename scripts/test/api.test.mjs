@@ -1,0 +1,276 @@
+// The JS API, loaded from web/dist/mezzo.js in node and driven against the
+// real dev identity provider (oidc-provider) over HTTP on 127.0.0.1.
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { APP, resetBrowser, traffic, loadMezzo } from './browser-env.mjs';
+import { startIdp, headlessLogin } from '../idp/harness.mjs';
+
+const REDIRECT = `${APP}/callback`;
+const TTL = 2; // seconds; renewal after half of it
+let idp; let mezzo; let discovery;
+
+before(async () => {
+  mezzo = loadMezzo();
+  idp = await startIdp({ accessTokenTtl: TTL, redirectUris: [REDIRECT], postLogoutRedirectUris: [REDIRECT, `${APP}/bye`] });
+  discovery = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+});
+after(() => idp?.stop());
+beforeEach(() => resetBrowser(`${APP}/`));
+
+// Each test closes its clients, so no renewal timer of an earlier test
+// adds requests to the provider's counters.
+const clients = [];
+afterEach(() => { for (const c of clients.splice(0)) c.close(); });
+
+async function newClient(extra = {}) {
+  const client = await mezzo.createClient({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: REDIRECT, ...extra });
+  clients.push(client);
+  return client;
+}
+
+/** transaction returns the pending login transaction from sessionStorage. */
+function transaction() {
+  return JSON.parse(sessionStorage.getItem('mezzo.transaction'));
+}
+
+/** signIn logs in through the provider's form and completes the callback. */
+async function signIn(client, opts) {
+  await client.login(opts);
+  const callback = await headlessLogin({ authorizeUrl: location.assigned.at(-1), login: idp.user.login, password: idp.user.password });
+  location.href = callback;
+  return client.handleRedirectCallback();
+}
+
+const tokenRequests = () => traffic.filter((t) => t.url === discovery.token_endpoint);
+
+async function rejects(promise, code) {
+  await assert.rejects(promise, (e) => {
+    assert.equal(e.name, 'MezzoError');
+    assert.ok(e instanceof mezzo.MezzoError);
+    assert.equal(e.code, code, `${e.code}: ${e.description}`);
+    assert.equal(typeof e.description, 'string');
+    return true;
+  });
+}
+
+test('login URL carries the PKCE authorization request', async () => {
+  const client = await newClient();
+  await client.login({ returnTo: '/inbox' });
+  assert.equal(location.assigned.length, 1);
+  const u = new URL(location.assigned[0]);
+  assert.equal(`${u.origin}${u.pathname}`, discovery.authorization_endpoint);
+  const q = u.searchParams;
+  assert.equal(q.get('response_type'), 'code');
+  assert.equal(q.get('client_id'), idp.clientId);
+  assert.equal(q.get('redirect_uri'), REDIRECT);
+  assert.equal(q.get('scope'), 'openid profile email offline_access');
+  assert.equal(q.get('code_challenge_method'), 'S256');
+  assert.match(q.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/);
+  assert.ok(q.get('state').length >= 43 && q.get('nonce').length >= 43);
+  const tx = transaction();
+  assert.equal(sessionStorage.length, 1, 'exactly one key');
+  assert.equal(tx.state, q.get('state'));
+  assert.equal(tx.return_to, '/inbox');
+  assert.ok(!location.assigned[0].includes(tx.verifier), 'the verifier is not in the URL');
+});
+
+test('callback completes the login and cleans up', async () => {
+  const client = await newClient();
+  const before = tokenRequests().length;
+  const { returnTo } = await signIn(client, { returnTo: '/inbox?tab=2' });
+  assert.equal(returnTo, '/inbox?tab=2');
+  assert.equal(client.isAuthenticated(), true);
+  assert.equal(client.getUser().sub, 'demo-user-1');
+  assert.equal(client.getUser().email, idp.user.login);
+  assert.equal(sessionStorage.length, 0, 'sessionStorage holds nothing after a callback');
+  assert.equal(location.href, REDIRECT, 'code, state and iss removed with history.replaceState');
+  const exchange = tokenRequests().slice(before);
+  assert.equal(exchange.length, 1);
+  assert.deepEqual([...exchange[0].form.keys()].sort(), ['client_id', 'code', 'code_verifier', 'grant_type', 'redirect_uri']);
+  const token = await client.getToken();
+  assert.equal(token, exchange[0].reply.access_token);
+});
+
+test('isRedirectCallback recognises only our redirect URI with a response', async () => {
+  const client = await newClient();
+  assert.equal(client.isRedirectCallback(`${REDIRECT}?code=a&state=b`), true);
+  assert.equal(client.isRedirectCallback(`${REDIRECT}#code=a&state=b`), true);
+  assert.equal(client.isRedirectCallback(`${REDIRECT}?tab=1`), false);
+  assert.equal(client.isRedirectCallback(`${APP}/other?code=a&state=b`), false);
+  assert.equal(client.isRedirectCallback('::'), false);
+});
+
+for (const [name, mutate, code] of [
+  ['a changed state is rejected', (u) => u.searchParams.set('state', 'forged'), 'state_mismatch'],
+  ['a missing state is rejected', (u) => u.searchParams.delete('state'), 'state_mismatch'],
+  ['a wrong iss is rejected', (u) => u.searchParams.set('iss', 'http://127.0.0.1:1'), 'issuer_mismatch'],
+  ['a missing iss is rejected (the provider promises one)', (u) => u.searchParams.delete('iss'), 'issuer_mismatch'],
+  ['a duplicated parameter is rejected', (u) => u.searchParams.append('code', 'other'), 'invalid_callback'],
+  ['an injected access_token is rejected', (u) => u.searchParams.set('access_token', 'x'), 'invalid_callback'],
+]) {
+  test(`${name}, with no token request`, async () => {
+    const client = await newClient();
+    await client.login();
+    const callback = new URL(await headlessLogin({ authorizeUrl: location.assigned.at(-1), login: idp.user.login, password: idp.user.password }));
+    mutate(callback);
+    location.href = callback.href;
+    const before = tokenRequests().length;
+    await rejects(client.handleRedirectCallback(), code);
+    assert.equal(tokenRequests().length, before, 'no token request after a rejection');
+    assert.equal(sessionStorage.length, 0, 'the transaction is removed on failure too');
+    assert.equal(client.isAuthenticated(), false);
+    assert.equal(new URL(location.href).searchParams.has('code'), false, 'the code left the address bar');
+  });
+}
+
+test('a callback without a pending login is missing_transaction; a replay is refused', async () => {
+  const client = await newClient();
+  await rejects(client.handleRedirectCallback(`${REDIRECT}?code=x&state=y`), 'missing_transaction');
+  await client.login();
+  const callback = await headlessLogin({ authorizeUrl: location.assigned.at(-1), login: idp.user.login, password: idp.user.password });
+  await client.handleRedirectCallback(callback);
+  const before = tokenRequests().length;
+  // The same callback again, as a reload of the callback page would send it.
+  await rejects(client.handleRedirectCallback(callback), 'invalid_callback');
+  assert.equal(tokenRequests().length, before, 'no token request for a replay');
+  assert.equal(client.isAuthenticated(), true, 'a replay does not end the session');
+});
+
+test('an error response from the provider becomes its code', async () => {
+  const client = await newClient();
+  await client.login();
+  const { state } = transaction();
+  await rejects(client.handleRedirectCallback(`${REDIRECT}?error=access_denied&error_description=User+said+no&state=${state}&iss=${encodeURIComponent(idp.issuer)}`), 'access_denied');
+});
+
+test('getToken serves the cached token without token requests', async () => {
+  const client = await newClient();
+  await signIn(client);
+  const first = await client.getToken();
+  const before = tokenRequests().length;
+  const many = await Promise.all(Array.from({ length: 1000 }, () => client.getToken()));
+  assert.ok(many.every((t) => t === first));
+  assert.equal(tokenRequests().length, before);
+});
+
+test('concurrent getToken calls at renewal share exactly one refresh, which rotates', async () => {
+  const client = await newClient();
+  let expiresAt = 0;
+  client.on('tokenRefreshed', (d) => { expiresAt = d.expiresAt; });
+  await signIn(client);
+  const first = await client.getToken();
+  const login = tokenRequests().at(-1).reply;
+  const before = (await idp.stats()).refreshRequests;
+  await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - TTL * 500 - Date.now()) + 20)); // past refreshAt
+  const results = await Promise.all(Array.from({ length: 50 }, () => client.getToken()));
+  assert.equal(new Set(results).size, 1, 'every caller got the same token');
+  assert.notEqual(results[0], first, 'a renewed token');
+  assert.equal((await idp.stats()).refreshRequests - before, 1, 'exactly one refresh request');
+  const refresh = tokenRequests().filter((t) => t.form.get('grant_type') === 'refresh_token').at(-1);
+  assert.equal(refresh.form.get('refresh_token'), login.refresh_token);
+  assert.ok(refresh.reply.refresh_token && refresh.reply.refresh_token !== login.refresh_token, 'rotated');
+});
+
+test('forceRefresh renews and never resends a rotated refresh token', async () => {
+  const client = await newClient();
+  await signIn(client);
+  const a = await client.getToken();
+  const b = await client.getToken({ forceRefresh: true });
+  const c = await client.getToken({ forceRefresh: true });
+  assert.notEqual(a, b);
+  assert.notEqual(b, c);
+  const sent = tokenRequests().filter((t) => t.form.get('grant_type') === 'refresh_token').map((t) => t.form.get('refresh_token'));
+  assert.equal(new Set(sent).size, sent.length, 'no refresh token sent twice');
+});
+
+test('invalid_grant ends the session: sessionExpired, then login_required', async () => {
+  const client = await newClient();
+  const expired = [];
+  const refreshed = [];
+  client.on('sessionExpired', (d) => expired.push(d));
+  client.on('tokenRefreshed', (d) => refreshed.push(d));
+  await signIn(client);
+  const login = tokenRequests().at(-1).reply;
+  await client.getToken({ forceRefresh: true });
+  // Reusing the rotated token makes the provider revoke the whole grant.
+  const reuse = await fetch(discovery.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: login.refresh_token, client_id: idp.clientId }),
+  });
+  assert.equal((await reuse.json()).error, 'invalid_grant');
+  await rejects(client.getToken({ forceRefresh: true }), 'login_required');
+  assert.equal(expired.length, 1);
+  assert.equal(expired[0].code, 'login_required');
+  assert.equal(client.isAuthenticated(), false);
+  assert.equal(client.getUser(), null);
+  await rejects(client.getToken(), 'login_required');
+  for (const d of [...expired, ...refreshed]) {
+    const text = JSON.stringify(d);
+    for (const t of tokenRequests()) {
+      if (t.reply?.access_token) assert.ok(!text.includes(t.reply.access_token), 'events never carry a token');
+      if (t.reply?.refresh_token) assert.ok(!text.includes(t.reply.refresh_token), 'events never carry a token');
+    }
+  }
+});
+
+test('logout clears everything, revokes and ends the provider session', async () => {
+  const client = await newClient();
+  await signIn(client);
+  const refreshToken = tokenRequests().at(-1).reply.refresh_token;
+  await client.logout({ returnTo: '/bye' });
+  assert.equal(client.isAuthenticated(), false);
+  assert.equal(client.getUser(), null);
+  await rejects(client.getToken(), 'login_required');
+  const revocation = traffic.filter((t) => t.url === discovery.revocation_endpoint).at(-1);
+  assert.equal(revocation.form.get('token'), refreshToken);
+  assert.equal(revocation.status, 200);
+  const end = new URL(location.assigned.at(-1));
+  assert.equal(`${end.origin}${end.pathname}`, discovery.end_session_endpoint);
+  assert.equal(end.searchParams.get('client_id'), idp.clientId);
+  assert.equal(end.searchParams.get('post_logout_redirect_uri'), `${APP}/bye`);
+  assert.ok(end.searchParams.get('id_token_hint'));
+  const dead = await fetch(discovery.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: idp.clientId }),
+  });
+  assert.equal(dead.status, 400, 'the revoked refresh token is dead');
+});
+
+test('client.fetch adds the bearer token', async () => {
+  const client = await newClient();
+  await signIn(client);
+  const res = await client.fetch(discovery.userinfo_endpoint, { headers: { accept: 'application/json' } });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).sub, 'demo-user-1');
+});
+
+test('bad options are rejected with typed errors', async () => {
+  await rejects(mezzo.createClient(null), 'invalid_config');
+  await rejects(mezzo.createClient({ clientId: 'x' }), 'invalid_config');
+  await rejects(mezzo.createClient({ clientId: 'x', redirectUri: REDIRECT, issuer: idp.issuer, scope: 42 }), 'invalid_config');
+  await rejects(mezzo.createClient({ clientId: 'x', redirectUri: REDIRECT, issuer: idp.issuer, clientID: 'typo' }), 'invalid_config');
+  await rejects(mezzo.createClient({ clientId: 'x', redirectUri: REDIRECT, issuer: 'http://idp.example' }), 'insecure_endpoint');
+  await rejects(mezzo.createClient({ clientId: 'x', redirectUri: `${REDIRECT}#frag`, issuer: idp.issuer }), 'invalid_config');
+  await rejects(mezzo.createClient({ clientId: 'x', redirectUri: REDIRECT, issuer: `${idp.issuer}/other` }), 'invalid_config');
+  const client = await newClient();
+  assert.throws(() => client.on('bogus', () => {}), (e) => e.code === 'invalid_argument');
+  await rejects(client.login({ returnTo: 5 }), 'invalid_argument');
+  await rejects(client.login({ extraParams: { state: 'mine' } }), 'invalid_config');
+});
+
+test('close forgets the session without network or navigation', async () => {
+  const client = await newClient();
+  await signIn(client);
+  const requests = traffic.length;
+  const navigations = location.assigned.length;
+  client.close();
+  client.close(); // idempotent
+  assert.equal(client.isAuthenticated(), false);
+  assert.equal(client.getUser(), null);
+  await rejects(client.getToken(), 'client_closed');
+  await rejects(client.login(), 'client_closed');
+  assert.equal(traffic.length, requests);
+  assert.equal(location.assigned.length, navigations);
+});
