@@ -21,8 +21,14 @@ WASM_GCFLAGS := -gcflags=all=-l -gcflags=crypto/...= -gcflags=math/big=
 
 all: build
 
-## build: web/dist/ with mezzo.wasm, wasm_exec.js, mezzo.js and mezzo.mjs
-build: $(DIST)/mezzo.wasm $(DIST)/wasm_exec.js $(DIST)/mezzo.js $(DIST)/mezzo.mjs
+## build: web/dist/ with mezzo.wasm, wasm_exec.js, mezzo.js, mezzo.mjs and their typings
+build: $(DIST)/mezzo.wasm $(DIST)/wasm_exec.js $(DIST)/mezzo.js $(DIST)/mezzo.mjs $(DIST)/mezzo.d.ts $(DIST)/mezzo.d.mts
+
+# One typings file serves both loaders: TypeScript looks for mezzo.d.ts next
+# to mezzo.js and mezzo.d.mts next to mezzo.mjs.
+$(DIST)/mezzo.d.ts $(DIST)/mezzo.d.mts: web/mezzo.d.ts
+	@mkdir -p $(DIST)
+	cp $< $@
 
 $(DIST)/mezzo.wasm: $(GO_SOURCES)
 	@mkdir -p $(DIST)

@@ -61,15 +61,16 @@ type handle struct {
 // newHandle builds a pkce.Client from JS options and returns the method
 // table the loader wraps.
 func newHandle(opts, emit safejs.Value) (any, error) {
-	cfg, err := parseClientOptions(opts)
+	parsed, err := parseClientOptions(opts)
 	if err != nil {
 		return nil, err
 	}
+	cfg := parsed.Config
 	if emit.Type() != safejs.TypeFunction {
 		return nil, invalidArgument("createClient needs an emit function")
 	}
 	h := &handle{emit: emit}
-	cfg.Transport = Fetch{}
+	cfg.Transport = Fetch{Timeout: parsed.RequestTimeout}
 	cfg.Store = SessionStore{}
 	cfg.OnEvent = h.onEvent
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
@@ -105,6 +106,7 @@ func newHandle(opts, emit safejs.Value) (any, error) {
 		"isRedirectCallback":     h.isRedirectCallback,
 		"isAuthenticated":        func([]safejs.Value) any { return h.c.Authenticated() },
 		"getUser":                h.getUser,
+		"getUserinfo":            async(h.getUserinfo),
 		"close":                  h.close,
 	} {
 		if err := add(name, fn); err != nil {
@@ -188,19 +190,35 @@ func (h *handle) getUser([]safejs.Value) any {
 	if claims == nil {
 		return nil
 	}
-	data, err := json.Marshal(claims)
-	if err != nil {
-		return nil
-	}
-	j, err := safejs.Global().Get("JSON")
-	if err != nil {
-		return nil
-	}
-	v, err := j.Call("parse", string(data))
+	v, err := jsonValue(claims)
 	if err != nil {
 		return nil
 	}
 	return v
+}
+
+func (h *handle) getUserinfo([]safejs.Value) (any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	claims, err := h.c.Userinfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return jsonValue(claims)
+}
+
+// jsonValue converts claims to a plain JS object through JSON, which keeps
+// nested objects, arrays and numbers as the provider sent them.
+func jsonValue(claims map[string]any) (safejs.Value, error) {
+	data, err := json.Marshal(claims)
+	if err != nil {
+		return safejs.Null(), err
+	}
+	j, err := safejs.Global().Get("JSON")
+	if err != nil {
+		return safejs.Null(), err
+	}
+	return j.Call("parse", string(data))
 }
 
 func (h *handle) logout(args []safejs.Value) (any, error) {

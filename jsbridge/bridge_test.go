@@ -215,7 +215,7 @@ func TestParseClientOptions(t *testing.T) {
 			"clientId": "c", "redirectUri": "https://app/cb", "issuer": "https://idp",
 			"tokenEndpoint": "https://idp/token", "scope": "openid", "refreshLeewaySeconds": 30,
 			"clockSkewSeconds": 0, "idTokenSignature": "tls", "insecureAllowHttp": true,
-			"extraAuthParams": map[string]any{"ui_locales": "de"},
+			"extraAuthParams": map[string]any{"ui_locales": "de"}, "requestTimeoutSeconds": 2.5,
 		}))
 		require.NoError(t, err)
 		assert.Equal(t, "c", cfg.ClientID)
@@ -225,6 +225,7 @@ func TestParseClientOptions(t *testing.T) {
 		assert.Equal(t, pkce.SignatureTLS, cfg.IDTokenSignature)
 		assert.True(t, cfg.InsecureAllowHTTP)
 		assert.Equal(t, map[string]string{"ui_locales": "de"}, cfg.ExtraAuthParams)
+		assert.Equal(t, 2500*time.Millisecond, cfg.RequestTimeout)
 	})
 	for _, tt := range []struct {
 		name string

@@ -161,15 +161,22 @@ var clientOptionFields = []string{
 	"clientId", "redirectUri", "issuer",
 	"authorizationEndpoint", "tokenEndpoint", "jwksUri", "endSessionEndpoint", "revocationEndpoint", "userinfoEndpoint",
 	"scope", "audience", "extraAuthParams", "refreshLeewaySeconds", "clockSkewSeconds",
-	"idTokenSignature", "insecureAllowHttp", "wasmUrl",
+	"idTokenSignature", "insecureAllowHttp", "requestTimeoutSeconds", "wasmUrl",
+}
+
+// clientOptions are the parsed ClientOptions: the core's Config and what
+// only the bridge uses.
+type clientOptions struct {
+	pkce.Config
+	RequestTimeout time.Duration // one fetch; 0 means DefaultFetchTimeout
 }
 
 // parseClientOptions maps ClientOptions onto pkce.Config; pkce validates
 // the values, this only checks JS types.
-func parseClientOptions(v safejs.Value) (pkce.Config, error) {
+func parseClientOptions(v safejs.Value) (clientOptions, error) {
 	o, err := newObject(v, "options", invalidConfig, clientOptionFields...)
 	if err != nil {
-		return pkce.Config{}, err
+		return clientOptions{}, err
 	}
 	cfg := pkce.Config{
 		ClientID:    o.str("clientId"),
@@ -197,8 +204,12 @@ func parseClientOptions(v safejs.Value) (pkce.Config, error) {
 	if b, ok := o.boolean("insecureAllowHttp"); ok {
 		cfg.InsecureAllowHTTP = b
 	}
+	out := clientOptions{Config: cfg}
+	if s, ok := o.seconds("requestTimeoutSeconds"); ok && s > 0 {
+		out.RequestTimeout = time.Duration(s * float64(time.Second))
+	}
 	_ = o.str("wasmUrl") // the loader's; type-checked here only
-	return cfg, o.err
+	return out, o.err
 }
 
 // secondsOrTiny converts seconds; an explicit 0 becomes 1 ns because a zero

@@ -1,7 +1,7 @@
 // Wraps web/src/loader.js into the two loaders:
 //   mezzo.js  — a classic script; <script src=".../mezzo.js"> defines globalThis.mezzo
 //               (and module.exports when node require()s it);
-//   mezzo.mjs — an ES module exporting createClient, MezzoError and preload.
+//   mezzo.mjs — an ES module exporting createClient, MezzoError, preload and runtimeStats.
 // Usage: node scripts/build-loaders.mjs <outdir>
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -19,7 +19,7 @@ const base = (typeof document !== 'undefined' && document.currentScript && docum
   || (typeof __filename === 'string' ? require('node:url').pathToFileURL(__filename).href : undefined)
   || (typeof location !== 'undefined' ? location.href : undefined);
 ${body}
-const mezzo = Object.freeze({ createClient, MezzoError, preload });
+const mezzo = Object.freeze({ createClient, MezzoError, preload, runtimeStats });
 globalThis.mezzo = mezzo;
 if (typeof module === 'object' && module && module.exports) module.exports = mezzo;
 })();
@@ -27,8 +27,8 @@ if (typeof module === 'object' && module && module.exports) module.exports = mez
 
 const esm = `${header}const base = import.meta.url;
 ${body}
-export { createClient, MezzoError, preload };
-export default Object.freeze({ createClient, MezzoError, preload });
+export { createClient, MezzoError, preload, runtimeStats };
+export default Object.freeze({ createClient, MezzoError, preload, runtimeStats });
 `;
 
 mkdirSync(out, { recursive: true });

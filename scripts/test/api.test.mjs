@@ -246,6 +246,17 @@ test('client.fetch adds the bearer token', async () => {
   assert.equal((await res.json()).sub, 'demo-user-1');
 });
 
+test('getUserinfo returns the provider\'s claims for the signed-in user', async () => {
+  const client = await newClient();
+  await rejects(client.getUserinfo(), 'login_required');
+  await signIn(client);
+  const info = await client.getUserinfo();
+  assert.equal(info.sub, 'demo-user-1');
+  assert.equal(info.email, idp.user.login);
+  const call = traffic.filter((t) => t.url === discovery.userinfo_endpoint).at(-1);
+  assert.equal(call.method, 'GET');
+});
+
 test('bad options are rejected with typed errors', async () => {
   await rejects(mezzo.createClient(null), 'invalid_config');
   await rejects(mezzo.createClient({ clientId: 'x' }), 'invalid_config');

@@ -39,6 +39,7 @@ function toMezzoError(e) {
 
 let runtime = null; // Promise<api>: one Go runtime per page
 let compiled = null; // Promise<WebAssembly.Module> from preload()
+let memory = null; // the running module's WebAssembly.Memory, for runtimeStats()
 
 function resolveUrl(url, name) {
   return new URL(url || name, base).href;
@@ -93,6 +94,7 @@ function start(wasmUrl) {
     const [module] = await Promise.all([preload(wasmUrl), loadGoRuntime()]);
     const go = new globalThis.Go();
     const instance = await WebAssembly.instantiate(module, go.importObject);
+    memory = instance.exports.mem || null;
     return new Promise((resolve, reject) => {
       globalThis.__mezzoReady = (api) => resolve(api);
       const exited = go.run(instance); // settles only when the program exits
@@ -173,6 +175,9 @@ function wrap(handle, listeners) {
       if (closed) return null;
       try { return handle.getUser() ?? null; } catch { return null; }
     },
+    getUserinfo() {
+      return call('getUserinfo').catch((e) => { throw toMezzoError(e); });
+    },
     logout(opts) {
       clearCache();
       return call('logout', opts).then(() => undefined, (e) => { throw toMezzoError(e); });
@@ -201,6 +206,11 @@ function wrap(handle, listeners) {
     },
   };
   return client;
+}
+
+/** runtimeStats reports the module's linear memory (it only grows), or null before it starts. */
+function runtimeStats() {
+  return memory ? { wasmMemoryBytes: memory.buffer.byteLength } : null;
 }
 
 /** createClient loads the module (once per page) and returns a Client. */

@@ -1,0 +1,71 @@
+package pkce
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+)
+
+// ErrUserinfoSubject is the cause when the userinfo sub is not the ID token's.
+var ErrUserinfoSubject = errors.New("userinfo sub does not match the ID token")
+
+// ParseUserinfo validates a userinfo response (OIDC Core 5.3.2) for the
+// subject wantSub and returns its claims.
+func ParseUserinfo(resp *Response, wantSub string) (map[string]any, error) {
+	if resp.Status != 200 {
+		code := CodeInvalidUserinfo
+		if resp.Status >= 500 || resp.Status == 429 {
+			code = CodeNetworkError
+		}
+		return nil, &Error{Code: code, Status: resp.Status, Description: "the userinfo endpoint refused the request"}
+	}
+	ct, _, _ := mime.ParseMediaType(resp.Header["content-type"])
+	if ct == "application/jwt" { // OIDC Core 5.3.2: signed or encrypted userinfo
+		return nil, &Error{Code: CodeInvalidUserinfo, Status: resp.Status, Description: "signed or encrypted userinfo responses are not supported"}
+	}
+	var claims map[string]any
+	dec := json.NewDecoder(bytes.NewReader(resp.Body))
+	dec.UseNumber()
+	if err := dec.Decode(&claims); err != nil || claims == nil || dec.More() {
+		return nil, &Error{Code: CodeInvalidUserinfo, Status: resp.Status, Err: err, Description: "the userinfo response is not a JSON object"}
+	}
+	sub, ok := claims["sub"].(string)
+	if !ok || sub == "" { // OIDC Core 5.3.2: sub MUST always be returned
+		return nil, &Error{Code: CodeInvalidUserinfo, Status: resp.Status, Description: "the userinfo response has no sub"}
+	}
+	if sub != wantSub { // OIDC Core 5.3.2: sub MUST match the ID token's, else the response MUST NOT be used
+		return nil, &Error{Code: CodeInvalidUserinfo, Status: resp.Status, Err: ErrUserinfoSubject, Description: "the userinfo sub is not the signed-in user's"}
+	}
+	return claims, nil
+}
+
+// Userinfo fetches the signed-in user's claims from the userinfo endpoint
+// with the current access token (OIDC Core 5.3).
+func (c *Client) Userinfo(ctx context.Context) (map[string]any, error) {
+	if c.ep.Userinfo == "" {
+		return nil, &Error{Code: CodeInvalidConfig, Description: "the provider has no userinfo endpoint"}
+	}
+	tok, err := c.Token(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	var sub string
+	if c.sess != nil && c.sess.idToken != nil {
+		sub, _ = c.sess.idToken.Claims["sub"].(string)
+	}
+	c.mu.Unlock()
+	if sub == "" {
+		return nil, &Error{Code: CodeInvalidUserinfo, Description: "no ID token to compare the userinfo sub with"}
+	}
+	resp, err := roundTrip(ctx, c.cfg.Transport, &Request{
+		Method: "GET", URL: c.ep.Userinfo,
+		Header: map[string]string{"authorization": "Bearer " + tok.AccessToken, "accept": "application/json"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserinfo(resp, sub)
+}

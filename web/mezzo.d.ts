@@ -1,0 +1,170 @@
+// Typings for mezzo's JS API: web/dist/mezzo.mjs (ES module) and
+// web/dist/mezzo.js (classic script, defines the global `mezzo`).
+// Checked by `make test-types` against web/typings/*.ts.
+
+export as namespace mezzo;
+
+/** Options of createClient. Unknown keys are rejected with `invalid_config`. */
+export interface ClientOptions {
+  /** The public client's ID at the provider. */
+  clientId: string;
+  /** The redirect URI exactly as registered (no fragment). */
+  redirectUri: string;
+  /** The expected `iss`; without explicit endpoints, discovery runs at `${issuer}/.well-known/openid-configuration`. */
+  issuer?: string;
+  authorizationEndpoint?: string;
+  tokenEndpoint?: string;
+  jwksUri?: string;
+  endSessionEndpoint?: string;
+  revocationEndpoint?: string;
+  userinfoEndpoint?: string;
+  /** Default "openid profile email offline_access". */
+  scope?: string;
+  audience?: string;
+  /** Extra authorization request parameters; they may not override protocol parameters. */
+  extraAuthParams?: Record<string, string>;
+  /** Renew this long before expiry (capped at half the token's lifetime). Default 60. */
+  refreshLeewaySeconds?: number;
+  /** Leeway for the ID token's exp, iat and auth_time. Default 60. */
+  clockSkewSeconds?: number;
+  /** "tls" skips only the ID token's signature check (e.g. HS256 providers). Default "jwks". */
+  idTokenSignature?: "jwks" | "tls";
+  /** Allow http:// endpoints on non-loopback hosts. Default false; loopback is always allowed. */
+  insecureAllowHttp?: boolean;
+  /** Abort any one request to the provider after this many seconds. Default 10. */
+  requestTimeoutSeconds?: number;
+  /** Where to fetch mezzo.wasm; default next to the loader. */
+  wasmUrl?: string;
+}
+
+export interface LoginOptions {
+  /** Where handleRedirectCallback sends the user back; same origin only, otherwise "/". */
+  returnTo?: string;
+  prompt?: string;
+  loginHint?: string;
+  /** Seconds; the ID token must then carry a recent enough auth_time. */
+  maxAge?: number;
+  extraParams?: Record<string, string>;
+}
+
+export interface LogoutOptions {
+  /** post_logout_redirect_uri, same origin only; default the redirect URI. */
+  returnTo?: string;
+  /** Revoke the refresh token first (RFC 7009). Default true. */
+  revoke?: boolean;
+}
+
+export interface GetTokenOptions {
+  /** Renew now even if the cached token is still valid. */
+  forceRefresh?: boolean;
+}
+
+export interface CallbackResult {
+  /** The returnTo given to login(), or "/". */
+  returnTo: string;
+}
+
+/** ID token (or userinfo) claims. */
+export interface Claims {
+  sub: string;
+  [claim: string]: unknown;
+}
+
+export interface TokenRefreshedDetail {
+  /** Milliseconds since the epoch, as Date.now(). */
+  expiresAt: number;
+  scope: string;
+}
+
+export interface ErrorDetail {
+  code: MezzoErrorCode;
+  description: string;
+  status?: number;
+  uri?: string;
+}
+
+export interface EventMap {
+  tokenRefreshed: TokenRefreshedDetail;
+  sessionExpired: ErrorDetail;
+  error: ErrorDetail;
+}
+
+export type MezzoEvent = keyof EventMap;
+
+export interface Client {
+  /** Saves the one-time login transaction in sessionStorage and navigates to the provider. */
+  login(opts?: LoginOptions): Promise<void>;
+  /** Whether url (default location.href) is an authorization response for this client. */
+  isRedirectCallback(url?: string): boolean;
+  /** Completes the login from url (default location.href) and removes code, state and iss from the address bar. */
+  handleRedirectCallback(url?: string): Promise<CallbackResult>;
+  isAuthenticated(): boolean;
+  /** The access token: cached while valid, renewed once however many callers ask. */
+  getToken(opts?: GetTokenOptions): Promise<string>;
+  /** The ID token's claims, or null without a session. */
+  getUser(): Claims | null;
+  /** Claims from the userinfo endpoint; rejected with invalid_userinfo when its sub is not the ID token's. */
+  getUserinfo(): Promise<Claims>;
+  /** Clears the session, revokes, and navigates to the provider's end-session endpoint when it has one. */
+  logout(opts?: LogoutOptions): Promise<void>;
+  /** globalThis.fetch with Authorization: Bearer <access token>. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Subscribes to an event; returns the unsubscribe function. Events never carry a token. */
+  on<E extends MezzoEvent>(event: E, listener: (detail: EventMap[E]) => void): () => void;
+  /** Forgets the session and stops renewal without network or navigation; later calls reject with client_closed. */
+  close(): void;
+}
+
+/** The stable codes of MezzoError; provider error codes (RFC 6749 §4.1.2.1, §5.2; OIDC Core 3.1.2.6) pass through. */
+export type MezzoErrorCode =
+  | "invalid_config"
+  | "insecure_endpoint"
+  | "missing_transaction"
+  | "state_mismatch"
+  | "issuer_mismatch"
+  | "invalid_callback"
+  | "invalid_id_token"
+  | "invalid_token_response"
+  | "invalid_userinfo"
+  | "login_required"
+  | "network_error"
+  | "timeout"
+  | "invalid_grant"
+  | "invalid_argument"
+  | "internal_error"
+  | "load_failed"
+  | "runtime_exited"
+  | "client_closed"
+  | "access_denied"
+  | "consent_required"
+  | "interaction_required"
+  | "server_error"
+  | "temporarily_unavailable"
+  | (string & {});
+
+/** Every failure: rejections, and errors thrown by on(). */
+export declare class MezzoError extends Error {
+  readonly name: "MezzoError";
+  readonly code: MezzoErrorCode;
+  readonly description: string;
+  /** The HTTP status, when one was involved. */
+  readonly status?: number;
+  constructor(code: MezzoErrorCode, description?: string, status?: number);
+}
+
+/** Loads the module (once per page) and returns a client. */
+export declare function createClient(options: ClientOptions): Promise<Client>;
+
+/** Starts fetching and compiling mezzo.wasm early; createClient reuses the result. */
+export declare function preload(wasmUrl?: string): Promise<WebAssembly.Module>;
+
+/** Diagnostics: the module's linear memory in bytes (it never shrinks), or null before the module starts. */
+export declare function runtimeStats(): { wasmMemoryBytes: number } | null;
+
+declare const _default: {
+  readonly createClient: typeof createClient;
+  readonly MezzoError: typeof MezzoError;
+  readonly preload: typeof preload;
+  readonly runtimeStats: typeof runtimeStats;
+};
+export default _default;

@@ -1,0 +1,77 @@
+// Type-checked by `make test-types`: every API of mezzo.d.ts used as an
+// ES module user would, and misuses that must not compile.
+import mezzoDefault, { createClient, MezzoError, preload, runtimeStats } from "../mezzo";
+import type { Claims, Client, ClientOptions, ErrorDetail, MezzoErrorCode, TokenRefreshedDetail } from "../mezzo";
+
+async function main(): Promise<void> {
+  const module: WebAssembly.Module = await preload("/mezzo/mezzo.wasm");
+  void module;
+
+  const options: ClientOptions = {
+    clientId: "spa",
+    redirectUri: "https://app.example.com/",
+    issuer: "https://id.example.com",
+    scope: "openid offline_access",
+    extraAuthParams: { ui_locales: "de" },
+    refreshLeewaySeconds: 30,
+    clockSkewSeconds: 120,
+    idTokenSignature: "jwks",
+    insecureAllowHttp: false,
+    wasmUrl: "/mezzo/mezzo.wasm",
+  };
+  const client: Client = await createClient(options);
+  const same: Client = await mezzoDefault.createClient({ clientId: "x", redirectUri: "https://a/" });
+  void same;
+
+  if (client.isRedirectCallback()) {
+    const { returnTo }: { returnTo: string } = await client.handleRedirectCallback(location.href);
+    history.replaceState(null, "", returnTo);
+  }
+  if (!client.isAuthenticated()) {
+    await client.login({ returnTo: "/inbox", prompt: "login", loginHint: "a@b.c", maxAge: 300, extraParams: { acr_values: "mfa" } });
+  }
+  const token: string = await client.getToken();
+  const fresh: string = await client.getToken({ forceRefresh: true });
+  const user: Claims | null = client.getUser();
+  const sub: string | undefined = user?.sub;
+  const info: Claims = await client.getUserinfo();
+  const res: Response = await client.fetch("/api/orders", { method: "POST", body: "{}" });
+  const off: () => void = client.on("tokenRefreshed", (d: TokenRefreshedDetail) => console.log(d.expiresAt + 1, d.scope));
+  client.on("sessionExpired", (d: ErrorDetail) => console.log(d.code, d.description));
+  client.on("error", (d) => console.log(d.status ?? 0));
+  off();
+  await client.logout({ returnTo: "/bye", revoke: false });
+  client.close();
+  void [token, fresh, sub, info, res];
+
+  try {
+    await client.getToken();
+  } catch (e) {
+    if (e instanceof MezzoError) {
+      const code: MezzoErrorCode = e.code;
+      const status: number | undefined = e.status;
+      console.log(code === "login_required", e.description, status, e.name === "MezzoError");
+    }
+  }
+  const mem: number | undefined = runtimeStats()?.wasmMemoryBytes;
+  void mem;
+  const err = new MezzoError("invalid_config", "x", 400);
+  void err;
+
+  // @ts-expect-error clientId is required
+  await createClient({ redirectUri: "https://a/" });
+  // @ts-expect-error idTokenSignature is "jwks" or "tls"
+  await createClient({ clientId: "x", redirectUri: "https://a/", idTokenSignature: "none" });
+  // @ts-expect-error unknown options are errors at run time too
+  await createClient({ clientId: "x", redirectUri: "https://a/", clientID: "typo" });
+  // @ts-expect-error not an event
+  client.on("tokenrefreshed", () => {});
+  // @ts-expect-error getToken resolves a string
+  const n: number = await client.getToken();
+  // @ts-expect-error forceRefresh is a boolean
+  await client.getToken({ forceRefresh: "yes" });
+  // @ts-expect-error a tokenRefreshed detail has no token
+  client.on("tokenRefreshed", (d) => d.accessToken);
+  void n;
+}
+void main;
