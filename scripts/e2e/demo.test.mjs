@@ -11,7 +11,8 @@ const TTL = 6; // access tokens renew after half their life: 3 s
 
 let demo; let idp; let browser; let page; let tokenEndpoint;
 const appErrors = []; // uncaught errors and CSP violations on the app's origin
-const tokenTraffic = []; // {form, reply} of every token request the page made
+const tokenTraffic = []; // {form, status, reply, done} of every token request the page made
+const settlers = new WeakMap(); // playwright Request -> fills in its tokenTraffic entry
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run make test (it installs Debian's chromium) or apt-get install chromium`);
@@ -34,13 +35,23 @@ before(async () => {
   page.on('console', (m) => {
     if (m.type() === 'error' && page.url().startsWith(demo.origin)) appErrors.push(`console: ${m.text()}`);
   });
-  page.on('requestfinished', async (req) => {
+  // Each token request is logged the moment the page sends it (its form is
+  // known then); its reply is filled in once it has arrived. waitTraffic
+  // bridges the moment between the page seeing a reply and this log.
+  page.on('request', (req) => {
     if (req.method() !== 'POST' || !req.url().startsWith(tokenEndpoint)) return;
-    const res = await req.response();
-    let reply = null;
-    try { reply = await res.json(); } catch { /* non-JSON */ }
-    tokenTraffic.push({ form: new URLSearchParams(req.postData() ?? ''), status: res.status(), reply });
+    const entry = { form: new URLSearchParams(req.postData() ?? ''), status: 0, reply: null, done: false };
+    tokenTraffic.push(entry);
+    const settle = async () => {
+      const res = await req.response().catch(() => null);
+      entry.status = res ? res.status() : 0;
+      entry.reply = res ? await res.json().catch(() => null) : null;
+      entry.done = true;
+    };
+    settlers.set(req, settle);
   });
+  page.on('requestfinished', (req) => settlers.get(req)?.());
+  page.on('requestfailed', (req) => settlers.get(req)?.());
 });
 
 after(async () => {
@@ -48,6 +59,18 @@ after(async () => {
   await idp?.stop();
   await demo?.close();
 });
+
+/** waitTraffic waits (bounded) until n token requests matching pred have their replies logged. */
+async function waitTraffic(pred, n = 1) {
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const done = tokenTraffic.filter((t) => t.done && pred(t));
+    if (done.length >= n) return done;
+    if (Date.now() > deadline) return done;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const grant = (g) => (t) => t.form.get('grant_type') === g;
 
 async function signIn() {
   await page.goto(`${demo.origin}/`);
@@ -77,14 +100,16 @@ test('logs in through the provider form and lands back signed in', async () => {
   for (const p of ['code', 'state', 'iss']) assert.equal(url.searchParams.has(p), false, `${p} removed from the address bar`);
   const remaining = Number(await page.textContent('#expires-in'));
   assert.ok(remaining > 0 && remaining <= TTL, `countdown shows the token's remaining life (${remaining})`);
-  const exchange = tokenTraffic.find((t) => t.form.get('grant_type') === 'authorization_code');
+  const [exchange] = await waitTraffic(grant('authorization_code'));
   assert.ok(exchange, 'the code was exchanged');
+  assert.equal(exchange.status, 200);
   assert.equal(exchange.form.has('client_secret'), false);
   assert.match(exchange.form.get('code_verifier'), /^[A-Za-z0-9_-]{43}$/);
   assert.deepEqual(await cspViolations(), []);
 });
 
 test('no token is stored anywhere but memory', async () => {
+  await waitTraffic(grant('authorization_code'));
   const secrets = tokenTraffic.flatMap((t) => [t.reply?.access_token, t.reply?.refresh_token, t.reply?.id_token]).filter(Boolean);
   assert.ok(secrets.length >= 3);
   const stored = await page.evaluate(async () => {
@@ -113,12 +138,10 @@ test('client.fetch calls the protected userinfo endpoint', async () => {
 });
 
 test('renews automatically and rotates the refresh token', async () => {
-  const first = tokenTraffic.find((t) => t.form.get('grant_type') === 'authorization_code').reply;
+  const [{ reply: first }] = await waitTraffic(grant('authorization_code'));
+  assert.ok(first?.refresh_token, 'the login reply carried a refresh token');
   await page.waitForFunction(() => [...document.querySelectorAll('#events li')].filter((li) => li.textContent.includes('token renewed')).length >= 3, null, { timeout: TTL * 3000 });
-  for (let i = 0; i < 50 && tokenTraffic.filter((t) => t.form.get('grant_type') === 'refresh_token').length < 2; i++) {
-    await new Promise((r) => setTimeout(r, 100)); // the traffic log trails the page by a moment
-  }
-  const refreshes = tokenTraffic.filter((t) => t.form.get('grant_type') === 'refresh_token');
+  const refreshes = await waitTraffic(grant('refresh_token'), 2);
   assert.ok(refreshes.length >= 2, 'at least two automatic renewals');
   assert.equal(refreshes[0].form.get('refresh_token'), first.refresh_token, 'first renewal uses the login refresh token');
   assert.equal(refreshes[1].form.get('refresh_token'), refreshes[0].reply.refresh_token, 'the next uses the rotated one');
