@@ -34,7 +34,7 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	var md *Metadata
 	if cfg.needsDiscovery() {
 		var err error
-		if md, err = discover(ctx, cfg.Transport, cfg.Issuer, cfg.InsecureAllowHTTP); err != nil {
+		if md, err = discover(ctx, &cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -61,6 +61,7 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, newError(CodeInvalidConfig, nil, "no jwks_uri configured or discovered (needed to check ID token signatures)")
 		}
 		c.verifier.Keys = NewKeySet(ep.JWKS, cfg.Transport, cfg.Now)
+		c.verifier.Keys.retry = cfg.Retry
 	}
 	return c, nil
 }

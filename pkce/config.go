@@ -164,18 +164,22 @@ func (c *Config) needsDiscovery() bool {
 }
 
 // discover fetches the provider metadata (OpenID Connect Discovery 1.0 §4).
-func discover(ctx context.Context, t Transport, issuer string, allowHTTP bool) (*Metadata, error) {
-	if err := checkEndpoint("issuer", issuer, allowHTTP); err != nil {
+func discover(ctx context.Context, cfg *Config) (*Metadata, error) {
+	issuer := cfg.Issuer
+	if err := checkEndpoint("issuer", issuer, cfg.InsecureAllowHTTP); err != nil {
 		return nil, err
 	}
 	// Discovery §4.1: remove a trailing "/" from the issuer before appending.
 	wellKnown := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	resp, err := roundTrip(ctx, t, &Request{Method: "GET", URL: wellKnown, Header: map[string]string{"accept": "application/json"}})
+	resp, err := withRetry(ctx, cfg.Retry, cfg.Now, func() (*Response, *Response, error) {
+		resp, err := roundTrip(ctx, cfg.Transport, &Request{Method: "GET", URL: wellKnown, Header: map[string]string{"accept": "application/json"}})
+		if err == nil && resp.Status != 200 {
+			err = unavailable(resp.Status, CodeInvalidConfig, "discovery document")
+		}
+		return resp, resp, err
+	})
 	if err != nil {
 		return nil, relabel(err, CodeInvalidConfig)
-	}
-	if resp.Status != 200 {
-		return nil, &Error{Code: CodeInvalidConfig, Status: resp.Status, Description: "discovery document request failed"}
 	}
 	var md Metadata
 	if err := json.Unmarshal(resp.Body, &md); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -118,7 +119,7 @@ func TestDiscovery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var seen []*Request
-			md, err := discover(context.Background(), jsonTransport(tt.status, tt.body, &seen), tt.issuer, false)
+			md, err := discoverWith(jsonTransport(tt.status, tt.body, &seen), tt.issuer)
 			if tt.wantCode != "" {
 				require.Error(t, err)
 				assert.Equal(t, tt.wantCode, ErrorCode(err))
@@ -135,17 +136,55 @@ func TestDiscovery(t *testing.T) {
 		})
 	}
 	t.Run("network failure keeps its code", func(t *testing.T) {
-		_, err := discover(context.Background(), transportFunc(func(context.Context, *Request, int64) (*Response, error) {
+		_, err := discoverWith(transportFunc(func(context.Context, *Request, int64) (*Response, error) {
 			return nil, errors.New("connection refused")
-		}), iss, false)
+		}), iss)
 		assert.Equal(t, CodeNetworkError, ErrorCode(err))
 	})
 	t.Run("timeout keeps its code", func(t *testing.T) {
-		_, err := discover(context.Background(), transportFunc(func(context.Context, *Request, int64) (*Response, error) {
+		_, err := discoverWith(transportFunc(func(context.Context, *Request, int64) (*Response, error) {
 			return nil, context.DeadlineExceeded
-		}), iss, false)
+		}), iss)
 		assert.Equal(t, CodeTimeout, ErrorCode(err))
 	})
+	retries := []struct {
+		name         string
+		statuses     []int // answers in turn; the last repeats
+		wantAttempts int
+		wantCode     string
+		wantStatus   int
+	}{
+		{"503 three times: bounded retries, network_error", []int{503}, 3, CodeNetworkError, 503},
+		{"429 three times: bounded retries, network_error", []int{429}, 3, CodeNetworkError, 429},
+		{"502 then 200: retried, works", []int{502, 200}, 2, "", 0},
+		{"404: permanent, not retried", []int{404}, 1, CodeInvalidConfig, 404},
+	}
+	for _, tt := range retries {
+		t.Run(tt.name, func(t *testing.T) {
+			attempts := 0
+			md, err := discoverWith(transportFunc(func(context.Context, *Request, int64) (*Response, error) {
+				st := tt.statuses[min(attempts, len(tt.statuses)-1)]
+				attempts++
+				return &Response{Status: st, Body: []byte(good)}, nil
+			}), iss)
+			assert.Equal(t, tt.wantAttempts, attempts)
+			if tt.wantCode == "" {
+				require.NoError(t, err)
+				assert.Equal(t, iss, md.Issuer)
+				return
+			}
+			assert.Equal(t, tt.wantCode, ErrorCode(err))
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, tt.wantStatus, e.Status)
+		})
+	}
+}
+
+// discoverWith runs discovery of issuer over t with retries that do not wait.
+func discoverWith(t Transport, issuer string) (*Metadata, error) {
+	cfg := Config{Issuer: issuer, Transport: t, Retry: RetryPolicy{Sleep: func(context.Context, time.Duration) error { return nil }}}.withDefaults()
+	return discover(context.Background(), &cfg)
 }
 
 func TestNewClientEndpoints(t *testing.T) {

@@ -172,6 +172,7 @@ type KeySet struct {
 	url       string
 	transport Transport
 	now       func() time.Time
+	retry     RetryPolicy // transient fetch failures
 
 	mu          sync.Mutex
 	keys        []JWK
@@ -186,7 +187,7 @@ func NewKeySet(jwksURL string, t Transport, now func() time.Time) *KeySet {
 	if now == nil {
 		now = time.Now
 	}
-	return &KeySet{url: jwksURL, transport: t, now: now}
+	return &KeySet{url: jwksURL, transport: t, now: now, retry: RetryPolicy{}.withDefaults()}
 }
 
 // keysFor returns the keys that may have signed a token with kid and alg,
@@ -280,12 +281,15 @@ func (ks *KeySet) refresh(ctx context.Context) error {
 }
 
 func (ks *KeySet) fetch(ctx context.Context) ([]JWK, error) {
-	resp, err := roundTrip(ctx, ks.transport, &Request{Method: "GET", URL: ks.url, Header: map[string]string{"accept": "application/json"}})
+	resp, err := withRetry(ctx, ks.retry, ks.now, func() (*Response, *Response, error) {
+		resp, err := roundTrip(ctx, ks.transport, &Request{Method: "GET", URL: ks.url, Header: map[string]string{"accept": "application/json"}})
+		if err == nil && resp.Status != 200 {
+			err = unavailable(resp.Status, CodeInvalidIDToken, "jwks: key set")
+		}
+		return resp, resp, err
+	})
 	if err != nil {
-		return nil, err
-	}
-	if resp.Status != 200 {
-		return nil, &Error{Code: CodeInvalidIDToken, Status: resp.Status, Description: "jwks: key set request failed"}
+		return nil, relabel(err, CodeInvalidIDToken) // without keys no ID token can be judged
 	}
 	return ParseJWKS(resp.Body)
 }

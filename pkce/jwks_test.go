@@ -1,6 +1,7 @@
 package pkce
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -182,6 +183,41 @@ func TestKeySet(t *testing.T) {
 		keys, err := ks.keysFor(ctx, "a", "RS256")
 		require.NoError(t, err, "the old key is still there")
 		assert.Len(t, keys, 1)
+	})
+	t.Run("transient failures are retried a bounded number of times", func(t *testing.T) {
+		good := jwksBody(t, jwkJSON(t, k1, "a", "", nil))
+		tests := []struct {
+			name       string
+			status     int
+			body       []byte
+			wantHits   int32
+			wantCode   string
+			wantStatus int
+		}{
+			{"503 every time: network_error after 3 attempts", 503, []byte(`busy`), 3, CodeNetworkError, 503},
+			{"429 every time: network_error after 3 attempts", 429, nil, 3, CodeNetworkError, 429},
+			{"404: invalid_id_token, not retried", 404, nil, 1, CodeInvalidIDToken, 404},
+			{"over 1 MiB: invalid_id_token, not retried", 200, bytes.Repeat([]byte("a"), MaxResponseBytes+10), 1, CodeInvalidIDToken, 200},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				srv := newJWKSServer(t, tt.body)
+				srv.set(tt.status, tt.body)
+				ks := NewKeySet(srv.url(), httpTestTransport{}, nil)
+				ks.retry.Sleep = func(context.Context, time.Duration) error { return nil }
+				_, err := ks.keysFor(ctx, "a", "RS256")
+				assert.Equal(t, tt.wantHits, srv.hits.Load())
+				assert.Equal(t, tt.wantCode, ErrorCode(err))
+				var e *Error
+				require.ErrorAs(t, err, &e)
+				assert.Equal(t, tt.wantStatus, e.Status)
+
+				srv.set(200, good) // the provider recovers: the next lookup fetches again
+				keys, err := ks.keysFor(ctx, "a", "RS256")
+				require.NoError(t, err)
+				assert.Len(t, keys, 1)
+			})
+		}
 	})
 	t.Run("first fetch failures", func(t *testing.T) {
 		srv := newJWKSServer(t, []byte(`not json`))

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// RetryPolicy bounds retries of transient token-endpoint failures (network
-// errors, timeouts, 429 and 5xx) within one call. It never loops: after
+// RetryPolicy bounds retries of transient failures (network errors,
+// timeouts, 429 and 5xx) of the token, JWKS and discovery endpoints within
+// one call. It never loops: after
 // MaxAttempts, or when the server asks to wait longer than MaxDelay, the
 // call fails and the session is kept.
 type RetryPolicy struct {
@@ -45,6 +46,32 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// withRetry runs try until it succeeds, fails for good, or p's attempts or
+// delays run out. try returns the response it got (or nil) so that a
+// Retry-After header can set the wait.
+func withRetry[T any](ctx context.Context, p RetryPolicy, now func() time.Time, try func() (T, *Response, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, resp, err := try()
+		if err == nil || !transient(err) || attempt >= p.MaxAttempts {
+			return v, err
+		}
+		d, ok := p.delay(attempt, resp, now())
+		if !ok || p.Sleep(ctx, d) != nil {
+			return v, err
+		}
+	}
+}
+
+// unavailable is the error for a non-200 answer to a GET of metadata or
+// keys: a transient network_error for 429 and 5xx (so it is retried and
+// says "try again"), else code.
+func unavailable(status int, code, what string) *Error {
+	if status == 429 || status >= 500 {
+		code = CodeNetworkError
+	}
+	return &Error{Code: code, Status: status, Description: what + " request failed"}
 }
 
 // transient reports whether err is worth retrying.

@@ -189,24 +189,13 @@ func (c *Client) refresh(f *flight, gen uint64, prev *session) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*defaultRequestDeadline)
 	defer cancel()
 
-	var (
-		tr       *TokenResponse
-		err      error
-		received time.Time
-	)
-	for attempt := 1; ; attempt++ {
-		var resp *Response
+	var received time.Time
+	// scope is omitted: RFC 6749 §6 then grants the original scope, never more.
+	form := formOf("grant_type", "refresh_token", "refresh_token", prev.refreshToken)
+	tr, err := withRetry(ctx, c.cfg.Retry, c.cfg.Now, func() (*TokenResponse, *Response, error) {
 		received = c.cfg.Now()
-		// scope is omitted: RFC 6749 §6 then grants the original scope, never more.
-		tr, resp, err = c.tokenRequest(ctx, formOf("grant_type", "refresh_token", "refresh_token", prev.refreshToken))
-		if err == nil || !transient(err) || attempt >= c.cfg.Retry.MaxAttempts {
-			break
-		}
-		d, ok := c.cfg.Retry.delay(attempt, resp, c.cfg.Now())
-		if !ok || c.cfg.Retry.Sleep(ctx, d) != nil {
-			break
-		}
-	}
+		return c.tokenRequest(ctx, form)
+	})
 	var next *session
 	if err == nil {
 		next, err = c.sessionFromRefresh(ctx, tr, prev, received)
