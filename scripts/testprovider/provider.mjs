@@ -132,7 +132,7 @@ export async function startTestProvider(opts = {}) {
     return true;
   };
 
-  const issueTokens = (grant, { scope, nonce }) => {
+  const issueTokens = (grant, { scope, nonce, authTime }) => {
     const accessToken = `at-${randomBytes(16).toString('hex')}`;
     accessTokens.add(accessToken);
     tp.issued.accessTokens.push(accessToken);
@@ -140,14 +140,14 @@ export async function startTestProvider(opts = {}) {
     const reply = { access_token: accessToken, token_type: 'Bearer', expires_in: tp.accessTokenTtl, scope };
     if (scope.split(' ').includes('offline_access')) {
       const rt = `rt-${randomBytes(16).toString('hex')}`;
-      refresh.set(rt, { live: true, scope, nonce });
+      refresh.set(rt, { live: true, scope, nonce, authTime }); // auth_time stays that of the login
       tp.issued.refreshTokens.push(rt);
       reply.refresh_token = rt;
     }
     if (scope.split(' ').includes('openid')) {
       const claims = tp.hooks.idTokenClaims({
         iss: tp.issuer, sub: tp.user.sub, aud: tp.clientId, iat: now, exp: now + 3600,
-        auth_time: now - 5, ...(grant === 'authorization_code' && nonce ? { nonce } : {}),
+        auth_time: authTime, ...(grant === 'authorization_code' && nonce ? { nonce } : {}),
         at_hash: atHash(accessToken), name: tp.user.name, email: tp.user.email,
       }, { grant });
       const s = tp.hooks.idTokenSigning ?? { how: tp.keys[0] };
@@ -183,7 +183,7 @@ export async function startTestProvider(opts = {}) {
         res.writeHead(400); res.end('bad authorization request'); return;
       }
       const code = `code-${randomBytes(16).toString('hex')}`;
-      codes.set(code, { nonce: q.get('nonce'), challenge: q.get('code_challenge'), redirectUri: q.get('redirect_uri'), scope: q.get('scope') });
+      codes.set(code, { nonce: q.get('nonce'), challenge: q.get('code_challenge'), redirectUri: q.get('redirect_uri'), scope: q.get('scope'), authTime: tp.now() - 5 });
       tp.issued.codes.push(code);
       const back = tp.hooks.authResponse(new URLSearchParams({ code, state: q.get('state') ?? '', iss: tp.issuer }));
       res.writeHead(302, { location: `${q.get('redirect_uri')}?${back}` });
@@ -208,7 +208,7 @@ export async function startTestProvider(opts = {}) {
         const r = refresh.get(form.get('refresh_token'));
         if (!r || !r.live) { json(res, 400, { error: 'invalid_grant', error_description: 'refresh token invalid or already used' }); return; }
         r.live = false; // rotation: the old one is dead from now on
-        reply = issueTokens(grant, { scope: r.scope });
+        reply = issueTokens(grant, r);
       } else {
         json(res, 400, { error: 'unsupported_grant_type' }); return;
       }
