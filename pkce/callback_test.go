@@ -1,6 +1,10 @@
 package pkce
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -120,5 +124,50 @@ func FuzzParseCallback(f *testing.F) {
 		if r := SafeReturnTo("https://app.example/cb", raw); r == "" || r[0] != '/' || (len(r) > 1 && r[1] == '/') {
 			t.Fatalf("SafeReturnTo(%q) = %q leaves the origin", raw, r)
 		}
+	})
+}
+
+// FuzzStoredTransaction feeds HandleCallback a stored transaction and a
+// callback query of any shape: the store is sessionStorage, outside our
+// memory. Whatever it holds, no token request is made unless the stored
+// state, verifier and age are sound and match the callback, and a return
+// path never leaves the origin.
+func FuzzStoredTransaction(f *testing.F) {
+	created := newFakeClock().Now().UnixMilli()
+	good := fmt.Sprintf(`{"state":"s1","nonce":"n1","verifier":"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk","redirect_uri":%q,"issuer":%q,"return_to":"/inbox","scope":"openid","created_at":%d}`, hRedirect, hIssuer, created)
+	for _, s := range [][2]string{
+		{good, "code=c&state=s1"},
+		{good, "code=c&state=s2"},
+		{strings.Replace(good, `"/inbox"`, `"https://evil.example/"`, 1), "code=c&state=s1"},
+		{strings.Replace(good, `"verifier":"dBjf`, `"verifier":"short`, 1), "code=c&state=s1"},
+		{`{"state":"s1"}`, "code=c&state=s1"},
+		{`{"state":1}`, "code=c&state=1"},
+		{`null`, "code=c"},
+		{``, "error=access_denied&state=s1"},
+	} {
+		f.Add([]byte(s[0]), s[1])
+	}
+	f.Fuzz(func(t *testing.T, stored []byte, query string) {
+		h := newHarness(t)
+		require.NoError(t, h.store.Save(context.Background(), stored))
+		returnTo, err := h.client.HandleCallback(context.Background(), hRedirect+"?"+query)
+		assert.False(t, h.store.has(), "the transaction is consumed whatever happens")
+		if err != nil {
+			require.NotEmpty(t, ErrorCode(err), "untyped error: %v", err)
+			require.Empty(t, returnTo)
+		} else {
+			require.True(t, strings.HasPrefix(returnTo, "/") && !strings.HasPrefix(returnTo, "//"), "return path %q leaves the origin", returnTo)
+		}
+		if h.tokens.count() == 0 {
+			return
+		}
+		var tx Transaction
+		require.NoError(t, json.Unmarshal(stored, &tx), "token request from an unreadable transaction")
+		p, perr := ParseCallback(hRedirect + "?" + query)
+		require.NoError(t, perr, "token request from a malformed callback")
+		require.Equal(t, tx.State, p.State, "token request with another state")
+		require.NoError(t, ValidateVerifier(tx.Verifier), "token request with a malformed verifier")
+		require.False(t, tx.expired(h.clock.Now()), "token request for an expired transaction")
+		require.Equal(t, tx.Verifier, h.tokens.form(0).Get("code_verifier"))
 	})
 }

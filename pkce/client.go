@@ -90,9 +90,14 @@ func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, err
 		return "", &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "no login is pending in this tab"}
 	}
 	var tx Transaction
-	if err := json.Unmarshal(data, &tx); err != nil || tx.State == "" || tx.Verifier == "" {
+	if err := json.Unmarshal(data, &tx); err != nil || tx.State == "" {
 		return "", &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "stored login transaction is unreadable"}
 	}
+	// The store is outside our memory (sessionStorage): check what we read.
+	if ValidateVerifier(tx.Verifier) != nil { // RFC 7636 §4.1
+		return "", &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "stored login transaction has a malformed code_verifier"}
+	}
+	tx.ReturnTo = SafeReturnTo(c.cfg.RedirectURI, tx.ReturnTo) // never an open redirect, even from a tampered store
 	c.markConsumed(tx.State)
 	if tx.expired(c.cfg.Now()) {
 		return "", &Error{Code: CodeMissingTransaction, Err: ErrTransactionExpired, Description: "login transaction is older than 10 minutes"}

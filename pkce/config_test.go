@@ -243,3 +243,36 @@ func TestNewClientEndpoints(t *testing.T) {
 		assert.Equal(t, CodeInvalidConfig, ErrorCode(err))
 	})
 }
+
+// FuzzDiscovery: whatever the discovery document says, the result is a
+// typed error or metadata for exactly our issuer whose endpoints, once
+// resolved, are all safe to send tokens to.
+func FuzzDiscovery(f *testing.F) {
+	const iss = "https://idp.example"
+	f.Add(200, []byte(`{"issuer":"https://idp.example","authorization_endpoint":"https://idp.example/a","token_endpoint":"https://idp.example/t","jwks_uri":"https://idp.example/k"}`))
+	f.Add(200, []byte(`{"issuer":"https://idp.example","authorization_endpoint":"http://evil.example/a","token_endpoint":"https://idp.example/t"}`))
+	f.Add(200, []byte(`{"issuer":"https://idp.example/","code_challenge_methods_supported":["plain"]}`))
+	f.Add(200, []byte(`{"issuer":1}`))
+	f.Add(503, []byte(``))
+	f.Add(200, []byte(`<html>`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		md, err := discoverWith(transportFunc(func(context.Context, *Request, int64) (*Response, error) {
+			return &Response{Status: status, Body: body}, nil
+		}), iss)
+		if err != nil {
+			require.NotEmpty(t, ErrorCode(err), "untyped error: %v", err)
+			return
+		}
+		require.Equal(t, iss, md.Issuer)
+		ep, err := resolveEndpoints(Endpoints{}, md, false)
+		if err != nil {
+			require.NotEmpty(t, ErrorCode(err), "untyped error: %v", err)
+			return
+		}
+		for name, u := range map[string]string{"authorization": ep.Authorization, "token": ep.Token, "jwks": ep.JWKS, "end_session": ep.EndSession, "revocation": ep.Revocation, "userinfo": ep.Userinfo} {
+			if u != "" {
+				require.NoError(t, checkEndpoint(name, u, false), "unsafe %s endpoint %q accepted", name, u)
+			}
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -74,6 +75,18 @@ func unavailable(status int, code, what string) *Error {
 	return &Error{Code: code, Status: status, Description: what + " request failed"}
 }
 
+// retryAfter returns the Retry-After header (RFC 9110 §10.2.3), if any.
+func (r *Response) retryAfter() (string, bool) {
+	if r == nil {
+		return "", false
+	}
+	v, ok := r.Header["retry-after"]
+	return strings.TrimSpace(v), ok
+}
+
+// http1123 parses an HTTP-date (RFC 9110 §5.6.7, IMF-fixdate).
+func http1123(s string) (time.Time, error) { return time.Parse(time.RFC1123, s) }
+
 // transient reports whether err is worth retrying.
 func transient(err error) bool {
 	var e *Error
@@ -93,15 +106,18 @@ func transient(err error) bool {
 // Retry-After (RFC 9110 §10.2.3) and full jitter otherwise. ok is false
 // when the server asks for longer than MaxDelay.
 func (p RetryPolicy) delay(n int, resp *Response, now time.Time) (d time.Duration, ok bool) {
-	if resp != nil {
-		if ra, has := resp.Header["retry-after"]; has {
-			if secs, err := strconv.Atoi(ra); err == nil && secs >= 0 {
-				d = time.Duration(secs) * time.Second
-			} else if t, err := time.Parse(time.RFC1123, ra); err == nil {
-				d = max(t.Sub(now), 0)
+	if ra, has := resp.retryAfter(); has {
+		if secs, err := strconv.ParseUint(ra, 10, 64); err == nil {
+			if secs > uint64(p.MaxDelay/time.Second) {
+				return 0, false // the server asks for longer than we wait
 			}
+			return time.Duration(secs) * time.Second, true
+		}
+		if t, err := http1123(ra); err == nil {
+			d = max(t.Sub(now), 0)
 			return d, d <= p.MaxDelay
 		}
+		// unreadable: fall back to our own backoff
 	}
 	backoff := p.BaseDelay << (n - 1)
 	if backoff > p.MaxDelay || backoff <= 0 {

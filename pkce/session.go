@@ -83,7 +83,7 @@ func tokenLifetime(tr *TokenResponse, idt *IDToken) time.Duration {
 		if serverNow.IsZero() && idt != nil {
 			serverNow = idt.IssuedAt
 		}
-		if !serverNow.IsZero() && exp.After(serverNow) {
+		if !serverNow.IsZero() && exp.After(serverNow) && exp.Sub(serverNow) <= maxTokenLifetime {
 			return exp.Sub(serverNow)
 		}
 	}

@@ -2,6 +2,8 @@ package pkce
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"sync"
@@ -312,4 +314,53 @@ func TestEventsCarryNoSecrets(t *testing.T) {
 			assert.Empty(t, e.Token.AccessToken)
 		}
 	}
+}
+
+func TestTokenLifetime(t *testing.T) {
+	serverNow := time.Date(2026, 11, 22, 12, 10, 0, 0, time.UTC) // the provider's clock, 10 min ahead
+	jwtExp := func(exp any) string {
+		payload, _ := json.Marshal(map[string]any{"exp": exp})
+		return "eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString(payload) + ".sig"
+	}
+	secs := func(f float64) *float64 { return &f }
+	tests := []struct {
+		name string
+		tr   TokenResponse
+		idt  *IDToken
+		want time.Duration
+	}{
+		{"expires_in wins", TokenResponse{AccessToken: jwtExp(serverNow.Unix() + 5), ExpiresIn: secs(30), Date: serverNow}, nil, 30 * time.Second},
+		{"JWT exp against the Date header", TokenResponse{AccessToken: jwtExp(serverNow.Unix() + 120), Date: serverNow}, nil, 120 * time.Second},
+		{"JWT exp against the ID token's iat", TokenResponse{AccessToken: jwtExp(serverNow.Unix() + 90)}, &IDToken{IssuedAt: serverNow}, 90 * time.Second},
+		{"JWT exp without a provider clock: default", TokenResponse{AccessToken: jwtExp(serverNow.Unix() + 90)}, nil, DefaultTokenLifetime},
+		{"JWT exp already past: default", TokenResponse{AccessToken: jwtExp(serverNow.Unix() - 1), Date: serverNow}, nil, DefaultTokenLifetime},
+		{"JWT exp absurdly far: default", TokenResponse{AccessToken: jwtExp(float64(1e15)), Date: serverNow}, nil, DefaultTokenLifetime},
+		{"JWT exp not a number: default", TokenResponse{AccessToken: jwtExp("soon"), Date: serverNow}, nil, DefaultTokenLifetime},
+		{"opaque token: default", TokenResponse{AccessToken: "at-1", Date: serverNow}, nil, DefaultTokenLifetime},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tokenLifetime(&tt.tr, tt.idt))
+		})
+	}
+}
+
+// FuzzTokenLifetime: whatever the access token and Date header hold, the
+// lifetime is positive or zero and never beyond maxTokenLifetime.
+func FuzzTokenLifetime(f *testing.F) {
+	f.Add("eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3OTU4NzUyMDB9.sig", "Sun, 22 Nov 2026 12:00:00 GMT")
+	f.Add("a.eyJleHAiOjFlMzAwfQ.b", "Sun, 22 Nov 2026 12:00:00 GMT")
+	f.Add("a.eyJleHAiOi0xfQ.b", "")
+	f.Add("at-opaque", "garbage")
+	f.Fuzz(func(t *testing.T, accessToken, date string) {
+		resp := &Response{Status: 200, Header: map[string]string{"date": date}}
+		resp.Body, _ = json.Marshal(map[string]string{"access_token": accessToken, "token_type": "Bearer"})
+		tr, err := ParseTokenResponse(resp)
+		if err != nil {
+			return
+		}
+		if d := tokenLifetime(tr, nil); d < 0 || d > maxTokenLifetime {
+			t.Fatalf("lifetime %v out of range", d)
+		}
+	})
 }

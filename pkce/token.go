@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+// maxTokenLifetime bounds a lifetime read from a reply: anything longer is
+// absurd for an access token (and would overflow time arithmetic).
+const maxTokenLifetime = 10 * 365 * 24 * time.Hour
+
 // TokenResponse is a validated token endpoint reply (RFC 6749 §5.1).
 type TokenResponse struct {
 	AccessToken  string
@@ -76,7 +80,7 @@ func ParseTokenResponse(resp *Response) (*TokenResponse, error) {
 		if err := json.Unmarshal(r.ExpiresIn, &n); err != nil { // RFC 6749 §5.1: expires_in is a number
 			return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Description: "token response expires_in is not a number"}
 		}
-		if n < 0 || math.IsNaN(n) || n > 10*365*24*3600 {
+		if n < 0 || math.IsNaN(n) || n > maxTokenLifetime.Seconds() {
 			return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Description: "token response expires_in is negative or absurd"}
 		}
 		out.ExpiresIn = &n
