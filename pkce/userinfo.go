@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"mime"
+	"strings"
 )
 
 // ErrUserinfoSubject is the cause when the userinfo sub is not the ID token's.
@@ -21,8 +21,7 @@ func ParseUserinfo(resp *Response, wantSub string) (map[string]any, error) {
 		}
 		return nil, &Error{Code: code, Status: resp.Status, Description: "the userinfo endpoint refused the request"}
 	}
-	ct, _, _ := mime.ParseMediaType(resp.Header["content-type"])
-	if ct == "application/jwt" { // OIDC Core 5.3.2: signed or encrypted userinfo
+	if mediaType(resp.Header["content-type"]) == "application/jwt" { // OIDC Core 5.3.2: signed or encrypted userinfo
 		return nil, &Error{Code: CodeInvalidUserinfo, Status: resp.Status, Description: "signed or encrypted userinfo responses are not supported"}
 	}
 	var claims map[string]any
@@ -68,4 +67,12 @@ func (c *Client) Userinfo(ctx context.Context) (map[string]any, error) {
 		return nil, err
 	}
 	return ParseUserinfo(resp, sub)
+}
+
+// mediaType returns the lower-case type/subtype of a Content-Type value
+// (RFC 9110 §8.3.1), without parameters. Package mime would do the same but
+// costs the wasm binary its MIME tables and file loading.
+func mediaType(contentType string) string {
+	t, _, _ := strings.Cut(contentType, ";")
+	return strings.ToLower(strings.TrimSpace(t))
 }

@@ -27,6 +27,7 @@ func TestParseUserinfo(t *testing.T) {
 		{"JSON array", &Response{Status: 200, Header: jsonHdr, Body: []byte(`[{"sub":"user-1"}]`)}, CodeInvalidUserinfo, nil, 200},
 		{"trailing data", &Response{Status: 200, Header: jsonHdr, Body: []byte(`{"sub":"user-1"}{}`)}, CodeInvalidUserinfo, nil, 200},
 		{"signed userinfo", &Response{Status: 200, Header: map[string]string{"content-type": "application/jwt"}, Body: []byte(`a.b.c`)}, CodeInvalidUserinfo, nil, 200},
+		{"signed userinfo, type with parameters and capitals", &Response{Status: 200, Header: map[string]string{"content-type": " Application/JWT; charset=utf-8"}, Body: []byte(`a.b.c`)}, CodeInvalidUserinfo, nil, 200},
 		{"401", &Response{Status: 401, Body: []byte(`{}`)}, CodeInvalidUserinfo, nil, 401},
 		{"503", &Response{Status: 503}, CodeNetworkError, nil, 503},
 	}
