@@ -230,7 +230,7 @@ func (h *handle) logout(args []safejs.Value) (any, error) {
 	defer cancel()
 	u, err := h.c.Logout(ctx, opts)
 	if err != nil {
-		if u == "" && pkce.ErrorCode(err) == pkce.CodeInvalidConfig {
+		if u == "" && pkce.ErrorCode(err) == pkce.CodeInvalidArgument { // refused before anything changed
 			return nil, err
 		}
 		// The session is gone whatever happened; a failed revocation is

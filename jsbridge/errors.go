@@ -14,7 +14,7 @@ import (
 // Codes that only the JS boundary produces.
 const (
 	CodeInternalError   = "internal_error"
-	CodeInvalidArgument = "invalid_argument"
+	CodeInvalidArgument = pkce.CodeInvalidArgument
 )
 
 // JSError is a JS exception or promise rejection seen from Go.

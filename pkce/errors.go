@@ -22,6 +22,7 @@ const (
 	CodeTimeout              = "timeout"
 	CodeInvalidGrant         = "invalid_grant"
 	CodeInvalidUserinfo      = "invalid_userinfo"
+	CodeInvalidArgument      = "invalid_argument" // a bad argument to a method (not configuration)
 )
 
 // Error is the one error type callers branch on. Code is stable; Description

@@ -16,20 +16,21 @@ type LogoutOptions struct {
 	Revoke bool
 }
 
-// Logout ends the session. All in-memory state is cleared first, whatever
-// the network does; then the token is revoked if asked, and the provider's
+// Logout ends the session. Bad options are refused before anything
+// changes; otherwise all in-memory state is cleared first, whatever the
+// network does; then the token is revoked if asked, and the provider's
 // end-session URL is returned ("" when the provider has none) for the host
 // to navigate to. A revocation failure is returned alongside the URL.
 func (c *Client) Logout(ctx context.Context, opts LogoutOptions) (string, error) {
+	returnTo, err := c.postLogoutURI(opts.ReturnTo)
+	if err != nil {
+		return "", err
+	}
 	c.mu.Lock()
 	s := c.sess
 	c.endLocked()
 	c.mu.Unlock()
 
-	returnTo, err := c.postLogoutURI(opts.ReturnTo)
-	if err != nil {
-		return "", err
-	}
 	var revokeErr error
 	if opts.Revoke && s != nil && c.ep.Revocation != "" {
 		revokeErr = c.revoke(ctx, s)
@@ -66,7 +67,7 @@ func (c *Client) revoke(ctx context.Context, s *session) error {
 		return err
 	}
 	if resp.Status != 200 { // RFC 7009 §2.2: 200 whether or not the token was valid
-		_, perr := ParseTokenResponse(resp)
+		_, perr := parseTokenResponse(resp, []string{tok})
 		if e, ok := perr.(*Error); ok && e.Err == ErrProviderError {
 			return e
 		}
@@ -84,11 +85,11 @@ func (c *Client) postLogoutURI(returnTo string) (string, error) {
 	base, _ := url.Parse(c.cfg.RedirectURI) // validated in NewClient
 	ref, err := url.Parse(returnTo)
 	if err != nil || strings.ContainsAny(returnTo, "\\\t\r\n") {
-		return "", newError(CodeInvalidConfig, nil, "logout returnTo is not a valid URL")
+		return "", newError(CodeInvalidArgument, nil, "logout returnTo is not a valid URL")
 	}
 	u := base.ResolveReference(ref)
 	if u.Scheme != base.Scheme || u.Host != base.Host {
-		return "", newError(CodeInvalidConfig, nil, "logout returnTo must be on the same origin as the redirect URI")
+		return "", newError(CodeInvalidArgument, nil, "logout returnTo must be on the same origin as the redirect URI")
 	}
 	return u.String(), nil
 }

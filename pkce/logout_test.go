@@ -46,12 +46,21 @@ func TestLogoutClearsStateWhateverTheNetworkDoes(t *testing.T) {
 	assert.False(t, h.client.Authenticated())
 }
 
-func TestLogoutReturnToOtherOriginRefused(t *testing.T) {
-	h := newHarness(t)
-	h.signIn()
-	_, err := h.client.Logout(context.Background(), LogoutOptions{ReturnTo: "https://evil.example/"})
-	assert.Equal(t, CodeInvalidConfig, ErrorCode(err))
-	assert.False(t, h.client.Authenticated(), "state is cleared first")
+func TestLogoutReturnToRefusedChangesNothing(t *testing.T) {
+	for _, returnTo := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "http://app.example/"} {
+		t.Run(returnTo, func(t *testing.T) {
+			h := newHarness(t)
+			h.signIn()
+			u, err := h.client.Logout(context.Background(), LogoutOptions{ReturnTo: returnTo, Revoke: true})
+			assert.Equal(t, CodeInvalidArgument, ErrorCode(err))
+			assert.Empty(t, u, "no end-session URL")
+			assert.True(t, h.client.Authenticated(), "a refused call keeps the session")
+			assert.Equal(t, 1, h.tokens.count(), "no revocation request")
+			tok, err := h.client.Token(context.Background(), false)
+			require.NoError(t, err)
+			assert.Equal(t, "at-1", tok.AccessToken)
+		})
+	}
 }
 
 func TestLogoutWithoutRevoke(t *testing.T) {

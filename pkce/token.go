@@ -47,6 +47,13 @@ type errorReply struct {
 // ParseTokenResponse validates a token endpoint response. Provider errors
 // become an *Error whose Code is the provider's error code.
 func ParseTokenResponse(resp *Response) (*TokenResponse, error) {
+	return parseTokenResponse(resp, nil)
+}
+
+// parseTokenResponse is ParseTokenResponse for a reply to a request that
+// carried the credentials in sent (code, verifier, refresh token): a
+// provider's error text that quotes one of them is withheld.
+func parseTokenResponse(resp *Response, sent []string) (*TokenResponse, error) {
 	if len(resp.Body) > MaxResponseBytes {
 		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Err: ErrResponseTooLarge, Description: "token response exceeds 1 MiB"}
 	}
@@ -61,7 +68,7 @@ func ParseTokenResponse(resp *Response) (*TokenResponse, error) {
 	var er errorReply
 	_ = json.Unmarshal(body, &er) // valid JSON object: decoding into any-typed fields cannot fail on shape
 	if resp.Status != 200 || er.Error != nil {
-		return nil, providerError(resp.Status, er) // RFC 6749 §5.2; a 200 carrying error is an error too
+		return nil, providerError(resp.Status, er, sent) // RFC 6749 §5.2; a 200 carrying error is an error too
 	}
 
 	var r tokenReply
@@ -102,13 +109,17 @@ func ParseTokenResponse(resp *Response) (*TokenResponse, error) {
 	return out, nil
 }
 
-func providerError(status int, er errorReply) *Error {
+func providerError(status int, er errorReply, sent []string) *Error {
 	code, _ := er.Error.(string)
 	desc := er.ErrorDescription
 	if desc == "" {
 		desc = er.ErrorDescriptionCamel // Intermezzo: {"error","errorDescription"}
 	}
-	e := &Error{Code: sanitizeCode(code), Description: sanitizeText(desc), URI: sanitizeText(er.ErrorURI), Status: status, Err: ErrProviderError}
+	uri := er.ErrorURI
+	if quotesAny(desc+" "+uri, sent) { // errors never carry a credential, even one the provider echoes
+		desc, uri = "the provider's error description quoted a credential and was withheld", ""
+	}
+	e := &Error{Code: sanitizeCode(code), Description: sanitizeText(desc), URI: sanitizeText(uri), Status: status, Err: ErrProviderError}
 	if code == "" {
 		e.Code = CodeInvalidTokenResponse
 		if status >= 500 {
@@ -117,6 +128,16 @@ func providerError(status int, er errorReply) *Error {
 		e.Description = "token endpoint failed without an error code"
 	}
 	return e
+}
+
+// quotesAny reports whether s contains any of the non-empty secrets.
+func quotesAny(s string, secrets []string) bool {
+	for _, secret := range secrets {
+		if secret != "" && strings.Contains(s, secret) {
+			return true
+		}
+	}
+	return false
 }
 
 // tokenRequest POSTs form to the token endpoint (RFC 6749 §4.1.3, §6):
@@ -135,6 +156,6 @@ func (c *Client) tokenRequest(ctx context.Context, form url.Values) (*TokenRespo
 	if err != nil {
 		return nil, nil, err
 	}
-	tr, err := ParseTokenResponse(resp)
+	tr, err := parseTokenResponse(resp, []string{form.Get("code"), form.Get("code_verifier"), form.Get("refresh_token")})
 	return tr, resp, err
 }

@@ -1,6 +1,8 @@
 package pkce
 
 import (
+	"context"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -107,4 +109,51 @@ func FuzzParseTokenResponse(f *testing.F) {
 			t.Fatalf("accepted an invalid reply: status %d, %+v", status, got)
 		}
 	})
+}
+
+func TestProviderErrorQuotingACredentialIsWithheld(t *testing.T) {
+	rfc := func(v string) map[string]any {
+		return map[string]any{"error": "invalid_request", "error_description": "bad value " + v, "error_uri": "https://id.example/e?x=" + v}
+	}
+	intermezzo := func(v string) map[string]any {
+		return map[string]any{"error": "invalid_grant", "errorDescription": "value " + v + " unknown"}
+	}
+	tests := []struct {
+		name  string
+		grant string // the grant whose reply echoes field
+		field string
+		body  func(echoed string) map[string]any
+	}{
+		{"code exchange echoes the code", "authorization_code", "code", rfc},
+		{"code exchange echoes the verifier", "authorization_code", "code_verifier", rfc},
+		{"Intermezzo-shaped error echoes the code", "authorization_code", "code", intermezzo},
+		{"refresh echoes the refresh token", "refresh_token", "refresh_token", rfc},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			var sent string
+			h.tokens.reply = func(n int, form url.Values) (*Response, error) {
+				if form.Get("grant_type") != tt.grant {
+					return jsonResponse(200, h.tokenReply(n, form, 300)), nil
+				}
+				sent = form.Get(tt.field)
+				return jsonResponse(400, tt.body(sent)), nil
+			}
+			var err error
+			if tt.grant == "refresh_token" {
+				h.signIn()
+				_, err = h.client.Token(context.Background(), true)
+			} else {
+				_, err = h.client.HandleCallback(context.Background(), h.login(LoginOptions{}))
+			}
+			require.NotEmpty(t, sent)
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, tt.body("")["error"], e.Code, "the provider's code is kept")
+			assert.NotContains(t, e.Error(), sent)
+			assert.NotContains(t, e.URI, sent)
+			assert.Contains(t, e.Description, "withheld")
+		})
+	}
 }
