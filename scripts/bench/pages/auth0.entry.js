@@ -1,0 +1,54 @@
+// @auth0/auth0-spa-js's minimal use, bundled with the library by esbuild.
+import { Auth0Client } from '@auth0/auth0-spa-js';
+
+let client;
+let lastRenewal = null; // {expiresAt}: auth0 keeps no timer; we note each token's expiry
+
+const note = (r) => {
+  if (r && typeof r === 'object' && r.expires_in) lastRenewal = { expiresAt: Date.now() + r.expires_in * 1000 };
+  return typeof r === 'object' ? r?.access_token : r;
+};
+
+window.benchLib = {
+  name: 'auth0-spa-js',
+  async start(cfg) {
+    // new Auth0Client + isAuthenticated(), not createAuth0Client(): the
+    // latter runs checkSession(), a silent /authorize in an iframe.
+    client = new Auth0Client({
+      // auth0 builds every URL from `domain` (https:// unless a scheme is
+      // given): /authorize and /oauth/token. The bench proxy maps those
+      // paths onto oidc-provider's routes.
+      domain: cfg.endpoints.base,
+      clientId: cfg.clientId,
+      authorizationParams: { redirect_uri: cfg.redirectUri, scope: cfg.scope },
+      cacheLocation: 'memory', // the default: tokens in memory, like mezzo
+      useRefreshTokens: true,
+      // With refresh tokens in memory auth0 runs token requests in a Web
+      // Worker, by default from a blob: URL, which a strict CSP
+      // (worker-src falling back to script-src 'self') refuses; workerUrl
+      // is auth0's documented way to self-host that worker.
+      workerUrl: cfg.auth0WorkerUrl,
+    });
+    // auth0 expects iss = `${domain}/` (or an https issuer option); our
+    // provider's iss is its own origin without a trailing slash. Setting
+    // the expected issuer keeps auth0's ID token check in force.
+    client.tokenIssuer = cfg.issuer;
+    return client.isAuthenticated();
+  },
+  isCallback() {
+    const q = new URLSearchParams(location.search);
+    return q.has('code') && q.has('state');
+  },
+  callback: () => client.handleRedirectCallback(),
+  // Outside the timed callback: note when the new token expires.
+  afterCallback: async () => { note(await client.getTokenSilently({ detailedResponse: true, cacheMode: 'cache-only' })); },
+  isAuthenticated: () => client.isAuthenticated(),
+  login: () => client.loginWithRedirect(),
+  getToken: () => client.getTokenSilently(),
+  renewingGetToken: async () => note(await client.getTokenSilently({ detailedResponse: true })),
+  forceRefresh: async () => note(await client.getTokenSilently({ cacheMode: 'off', detailedResponse: true })),
+  // auth0's getTokenSilently renews a token within 60 s of its expiry,
+  // comparing whole seconds: one more second makes it certain.
+  renewalDueAt: () => (lastRenewal ? lastRenewal.expiresAt - 60000 + 1000 : null),
+  memoryBytes: () => null,
+};

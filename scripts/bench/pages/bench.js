@@ -1,0 +1,131 @@
+// The in-page bench driver: the same file for every library, loaded after
+// the library's own scripts (all `defer`, so in order). It never touches a
+// library directly, only the adapter its entry file puts on
+// window.benchLib. Results go to window.__bench for the harness to read;
+// the calls the harness makes are on window.__benchApi. Not counted in any
+// library's size.
+(() => {
+  'use strict';
+  const cfg = JSON.parse(document.querySelector('meta[name="bench-config"]').content);
+  const B = { state: 'loading' };
+  window.__bench = B;
+  const lib = window.benchLib;
+  const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
+  const errText = (e) => (e && (e.stack || e.message)) || String(e);
+
+  // The intervals [startTime, responseEnd] of the requests to urls that ran
+  // inside [t0, t1], and the length of their union (requests may overlap).
+  function network(t0, t1, urls) {
+    const entries = performance.getEntriesByType('resource')
+      .filter((e) => urls.some((u) => e.name.startsWith(u)) && e.startTime >= t0 && e.responseEnd <= t1 + 1)
+      .map((e) => ({ url: e.name.split('?')[0], start: e.startTime - t0, end: e.responseEnd - t0, duration: e.duration }));
+    const spans = entries.map((e) => [e.start, e.end]).sort((a, b) => a[0] - b[0]);
+    let union = 0; let curStart = -1; let curEnd = -1;
+    for (const [s, e] of spans) {
+      if (s > curEnd) { union += curEnd - curStart; curStart = s; curEnd = e; } else if (e > curEnd) curEnd = e;
+    }
+    union += curEnd - curStart;
+    return { entries, union };
+  }
+
+  async function main() {
+    if (!lib) throw new Error('the library entry did not load (window.benchLib missing)');
+    const authenticated = await lib.start(cfg);
+    // Load to ready: navigation start is performance.now() === 0.
+    B.readyAt = performance.now();
+    B.authenticatedAtStart = authenticated;
+    // What the page fetched before it was ready, for results.json (a
+    // transferSize of 0 means it came from the HTTP cache).
+    B.resources = performance.getEntriesByType('resource')
+      .filter((e) => e.name.startsWith(location.origin))
+      .map((e) => ({ path: new URL(e.name).pathname, start: e.startTime, end: e.responseEnd, transferSize: e.transferSize }));
+    if (lib.isCallback()) {
+      const t0 = performance.now();
+      await lib.callback();
+      const t1 = performance.now();
+      if (!(await lib.isAuthenticated())) throw new Error('not authenticated after the callback');
+      B.loginEnd = Date.now();
+      B.loginStart = Number(sessionStorage.getItem('bench.loginStart')) || null;
+      sessionStorage.removeItem('bench.loginStart');
+      // Resource Timing entries reach the timeline a little after the
+      // response ends; their timestamps do not depend on when they are read.
+      await sleep(100);
+      B.callback = { total: t1 - t0, ...network(t0, t1, [cfg.endpoints.token, cfg.endpoints.jwks]) };
+      if (lib.afterCallback) await lib.afterCallback();
+    }
+    B.state = 'ready';
+  }
+  main().catch((e) => { B.state = 'error'; B.error = errText(e); });
+
+  window.__benchApi = {
+    // Starts a login; the page navigates away. The start time survives the
+    // navigation in sessionStorage (same origin, same tab).
+    login() {
+      sessionStorage.setItem('bench.loginStart', String(Date.now()));
+      Promise.resolve().then(() => lib.login()).catch((e) => { B.loginError = errText(e); });
+    },
+
+    // getToken with a valid cached token: batches of awaited calls, each at
+    // least minMs long (the clock is read every `chunk` calls, as
+    // performance.now() is coarse), reported as nanoseconds per call.
+    async tokenLoop({ batches, minMs, chunk }) {
+      const first = await lib.getToken();
+      if (typeof first !== 'string' || !first) throw new Error('getToken returned no token');
+      for (let i = 0; i < chunk; i++) await lib.getToken(); // warm-up
+      const out = [];
+      for (let b = 0; b < batches; b++) {
+        let calls = 0; let last;
+        const t0 = performance.now();
+        let t1 = t0;
+        while (t1 - t0 < minMs) {
+          for (let i = 0; i < chunk; i++) last = await lib.getToken();
+          calls += chunk;
+          t1 = performance.now();
+        }
+        if (last !== first) throw new Error('the token changed during the loop: it was not served from the cache');
+        out.push({ nsPerCall: ((t1 - t0) * 1e6) / calls, calls, ms: t1 - t0 });
+        await sleep(0); // let timers and GC breathe between batches
+      }
+      return out;
+    },
+
+    // n concurrent calls the moment the token needs renewal. Where the
+    // library has a renewal moment (renewalDueAt), wait for it; the last
+    // stretch is a busy wait, so no timer of the library's own (mezzo's
+    // proactive renewal) can run first: the burst meets a token that needs
+    // renewal, as after a frozen or busy tab, and starts the renewal itself.
+    async stampede(n) {
+      const due = lib.renewalDueAt();
+      if (due !== null) {
+        const wait = due - Date.now() - 300;
+        if (wait > 30000) throw new Error(`renewal due in ${wait} ms: too far`);
+        if (wait > 0) await sleep(wait);
+        while (Date.now() < due + 5) { /* busy wait: see above */ }
+      }
+      const t0 = performance.now();
+      const calls = Array.from({ length: n }, () => lib.renewingGetToken());
+      const settled = await Promise.allSettled(calls);
+      const ms = performance.now() - t0;
+      const ok = settled.filter((s) => s.status === 'fulfilled' && typeof s.value === 'string' && s.value);
+      const bad = settled.filter((s) => s.status === 'rejected');
+      return {
+        ms,
+        fulfilled: ok.length,
+        rejected: bad.length,
+        distinctTokens: new Set(ok.map((s) => s.value)).size,
+        firstError: bad.length ? String(bad[0].reason?.message ?? bad[0].reason).slice(0, 200) : null,
+        waitedForRenewal: due !== null,
+      };
+    },
+
+    // n forced renewals one after another (memory under churn).
+    async refreshCycles(n) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await lib.forceRefresh();
+      return { ms: performance.now() - t0 };
+    },
+
+    memoryBytes: () => lib.memoryBytes(),
+    state: () => ({ ...B }),
+  };
+})();

@@ -1,0 +1,44 @@
+// mezzo's minimal use. mezzo itself arrives as /dist/mezzo.js (a classic
+// script that defines globalThis.mezzo and fetches mezzo.wasm and
+// wasm_exec.js next to itself); this file is only the glue every library
+// gets: create the client, and expose the calls the bench driver makes.
+let client;
+let lastRenewal = null; // {expiresAt, at}: from mezzo's tokenRefreshed event
+
+window.benchLib = {
+  name: 'mezzo',
+  async start(cfg) {
+    client = await window.mezzo.createClient({
+      clientId: cfg.clientId,
+      redirectUri: cfg.redirectUri,
+      issuer: cfg.issuer,
+      // Explicit endpoints, as for the peers: nothing is discovered at start.
+      authorizationEndpoint: cfg.endpoints.authorization,
+      tokenEndpoint: cfg.endpoints.token,
+      jwksUri: cfg.endpoints.jwks,
+      scope: cfg.scope,
+      ...cfg.mezzoOptions, // BENCH_MEZZO_OPTIONS, to measure a variant (run.mjs)
+    });
+    client.on('tokenRefreshed', (d) => { lastRenewal = { expiresAt: d.expiresAt, at: Date.now() }; });
+    return client.isAuthenticated();
+  },
+  isCallback: () => client.isRedirectCallback(),
+  callback: () => client.handleRedirectCallback(),
+  isAuthenticated: async () => client.isAuthenticated(),
+  login: () => client.login(),
+  getToken: () => client.getToken(),
+  // The stampede call: the same getToken every caller makes.
+  renewingGetToken: () => client.getToken(),
+  forceRefresh: () => client.getToken({ forceRefresh: true }),
+  // When the cached token enters its renewal window: mezzo renews
+  // refreshLeewaySeconds (default 60) before expiry, but at most half the
+  // token's life, so at expiresAt - min(60 s, lifetime / 2). The estimate
+  // from the event is never earlier than mezzo's own moment (the event
+  // comes after the request was sent).
+  renewalDueAt() {
+    if (!lastRenewal) return null;
+    const lifetime = lastRenewal.expiresAt - lastRenewal.at;
+    return lastRenewal.expiresAt - Math.min(60000, lifetime / 2);
+  },
+  memoryBytes: () => window.mezzo.runtimeStats()?.wasmMemoryBytes ?? null,
+};

@@ -1,0 +1,73 @@
+// A path-mapping front door for one dev identity provider, so that every
+// library talks to the same URLs. @auth0/auth0-spa-js builds its URLs from
+// `domain` and fixed paths (/authorize, /oauth/token); it cannot be pointed
+// at oidc-provider's /api/id/v1/auth/* routes. mezzo and oidc-client-ts can
+// take any endpoint, and are given these same proxy URLs, so all three pay
+// the same extra hop.
+//
+//   GET  /authorize               -> 302 to the provider's authorization endpoint (a navigation)
+//   POST /oauth/token (+OPTIONS)  -> forwarded to /api/id/v1/auth/token
+//   GET  /.well-known/jwks.json   -> forwarded to /api/id/v1/auth/jwks
+//
+// Forwarded requests keep their method, body and headers (Origin too, so the
+// provider's CORS answers as it would directly); replies are piped back
+// unchanged. Counts what passes, per route and method.
+import http from 'node:http';
+
+const PREFIX = '/api/id/v1/auth';
+const FORWARD = {
+  '/oauth/token': `${PREFIX}/token`,
+  '/.well-known/jwks.json': `${PREFIX}/jwks`,
+};
+
+/** startProxy fronts the provider at issuer; resolves {origin, endpoints, counts(), resetCounts(), close()}. */
+export async function startProxy(issuer) {
+  const target = new URL(issuer);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const counts = {};
+  const count = (key) => { counts[key] = (counts[key] ?? 0) + 1; };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://proxy');
+    count(`${req.method} ${url.pathname}`);
+    if (url.pathname === '/authorize' && req.method === 'GET') {
+      res.writeHead(302, { location: `${issuer}${PREFIX}/authorize${url.search}`, 'cache-control': 'no-store' }).end();
+      return;
+    }
+    const path = FORWARD[url.pathname];
+    if (!path) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not mapped by the bench proxy');
+      return;
+    }
+    const upstream = http.request({
+      host: target.hostname, port: target.port, method: req.method, path: path + url.search, agent,
+      headers: { ...req.headers, host: target.host },
+    }, (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', (e) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`bench proxy: ${e.message}`);
+    });
+    req.pipe(upstream);
+  });
+  server.keepAliveTimeout = 60000;
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    endpoints: {
+      base: origin,
+      authorization: `${origin}/authorize`,
+      token: `${origin}/oauth/token`,
+      jwks: `${origin}/.well-known/jwks.json`,
+    },
+    counts: () => ({ ...counts }),
+    resetCounts: () => { for (const k of Object.keys(counts)) delete counts[k]; },
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); agent.destroy(); }),
+  };
+}

@@ -1,0 +1,214 @@
+// Turns the raw measurements of one run into metric rows, and writes them
+// as results.json, results.md (a Markdown table) and ratios.svg (a
+// hand-written log-scale bar chart of mezzo / peer). Every number here
+// comes from the measurements passed in; nothing is assumed.
+import { writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { LIBS, LIB_NAMES } from './build.mjs';
+
+const PEERS = ['auth0', 'oidc'];
+
+/** summary of numeric samples: median, min, max, n. */
+export function summarize(samples) {
+  const s = samples.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return null;
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, min: s[0], max: s[s.length - 1], n: s.length };
+}
+
+// A cell: a sampled value {median,min,max,n,samples}, a single value
+// {value}, or {value: null, reason}.
+const sampled = (samples) => {
+  const sum = summarize(samples);
+  return sum ? { value: sum.median, ...sum, samples } : { value: null, reason: 'not measured', samples };
+};
+const single = (value) => (typeof value === 'number' ? { value } : { value: null, reason: 'not measured' });
+const na = (reason) => ({ value: null, reason });
+
+/** rows builds the table's rows from the raw measurements. */
+export function buildRows(raw) {
+  const rows = [];
+  const row = (id, label, unit, cells, note) => rows.push({ id, label, unit, cells, ...(note ? { note } : {}) });
+  const perLib = (fn) => Object.fromEntries(LIBS.map((lib) => [lib, fn(lib)]));
+
+  for (const k of ['raw', 'gzip', 'brotli']) {
+    row(`size.${k}`, `Download size, ${k}`, 'bytes', perLib((lib) => single(raw.sizes[lib][k])));
+  }
+  const visits = { cold: 'cold (fresh profile)', warm: 'warm (2nd visit)', hot: 'warm (3rd visit)' };
+  for (const [k, label] of Object.entries(visits)) {
+    row(`load.${k}`, `Load to ready, ${label}`, 'ms', perLib((lib) => sampled(raw.load[k][lib])));
+  }
+  row('getToken', 'getToken(), valid cached token', 'ns/call', perLib((lib) => sampled(raw.getToken[lib].map((b) => b.nsPerCall))));
+  const storm = (lib, f) => (raw.stampede[lib] ?? []).map(f);
+  row('stampede.requests', `Stampede: token requests for ${raw.config.stampedeCalls} concurrent calls`, 'requests',
+    perLib((lib) => sampled(storm(lib, (s) => s.requests))));
+  row('stampede.ms', 'Stampede: time until all calls settle', 'ms', perLib((lib) => sampled(storm(lib, (s) => s.ms))));
+  row('stampede.rejected', 'Stampede: calls rejected', 'calls', perLib((lib) => sampled(storm(lib, (s) => s.rejected))));
+  row('login', 'Login round trip (through the provider form)', 'ms',
+    perLib((lib) => sampled(raw.login[lib].map((l) => l.ms))));
+  row('callback.total', 'Callback: handleRedirectCallback total', 'ms',
+    perLib((lib) => sampled(raw.login[lib].map((l) => l.callback.total))));
+  // auth0-spa-js fetches from its Web Worker, whose requests the page's
+  // Resource Timing does not list.
+  const auth0Net = 'token request runs in its Web Worker';
+  row('callback.network', 'Callback: network wait (token + JWKS requests)', 'ms',
+    perLib((lib) => (lib === 'auth0' ? na(auth0Net) : sampled(raw.login[lib].map((l) => l.callback.union)))));
+  row('callback.local', 'Callback: local processing (total − network)', 'ms',
+    perLib((lib) => (lib === 'auth0' ? na(auth0Net) : sampled(raw.login[lib].map((l) => l.callback.total - l.callback.union)))));
+  const dur = (l, suffix) => {
+    const hits = l.callback.entries.filter((e) => e.url.endsWith(suffix));
+    return hits.length ? hits.reduce((n, e) => n + e.duration, 0) : null; // none: not made (e.g. idTokenSignature "tls")
+  };
+  row('callback.exchange', 'Callback: code exchange request', 'ms',
+    perLib((lib) => (lib === 'auth0' ? na(auth0Net) : sampled(raw.login[lib].map((l) => dur(l, '/oauth/token'))))));
+  row('callback.jwks', 'Callback: JWKS request (for the signature check)', 'ms',
+    perLib((lib) => (lib === 'mezzo' ? sampled(raw.login[lib].map((l) => dur(l, '/jwks.json')))
+      : na('no signature check, no keys fetched'))));
+
+  // Where the local time goes, from the request intervals: before the
+  // token request; between the token reply and the JWKS request (mezzo);
+  // after the last reply.
+  const phase = (l, which) => {
+    const tok = l.callback.entries.find((e) => e.url.endsWith('/oauth/token'));
+    const jwks = l.callback.entries.find((e) => e.url.endsWith('/jwks.json'));
+    if (!tok) return null;
+    if (which === 'before') return tok.start;
+    if (which === 'mid') return jwks ? jwks.start - tok.end : null;
+    return l.callback.total - (jwks ?? tok).end;
+  };
+  const phaseCells = (which) => perLib((lib) => {
+    if (lib === 'auth0') return na(auth0Net);
+    if (which === 'mid' && lib !== 'mezzo') return na('no JWKS request');
+    return sampled(raw.login[lib].map((l) => phase(l, which)));
+  });
+  row('callback.local.before', 'Callback local: before the token request', 'ms', phaseCells('before'));
+  row('callback.local.mid', 'Callback local: token reply → JWKS request', 'ms', phaseCells('mid'));
+  row('callback.local.after', 'Callback local: after the last reply', 'ms', phaseCells('after'));
+
+  row('refresh.ms', `Forced refresh, one after another (mean of ${raw.config.refreshCycles})`, 'ms',
+    perLib((lib) => single(raw.memory[lib] ? raw.memory[lib].refreshMs / raw.config.refreshCycles : null)));
+  const mem = (lib, cycles, k) => raw.memory[lib]?.checkpoints.find((c) => c.cycles === cycles)?.[k] ?? null;
+  for (const [cycles, label] of [['start', 'at start'], [0, 'after login'], [100, 'after 100 refreshes'], [1000, 'after 1000 refreshes']]) {
+    row(`memory.wasm.${cycles}`, `WebAssembly memory ${label}`, 'bytes',
+      perLib((lib) => (lib === 'mezzo' ? single(mem(lib, cycles, 'wasmBytes')) : na('no WebAssembly'))));
+  }
+  for (const [cycles, label] of [['start', 'at start'], [1000, 'after 1000 refreshes']]) {
+    row(`memory.total.${cycles}`, `JS heap + WebAssembly memory ${label}`, 'bytes',
+      perLib((lib) => single(mem(lib, cycles, 'jsHeapBytes') === null ? null : mem(lib, cycles, 'jsHeapBytes') + (mem(lib, cycles, 'wasmBytes') ?? 0))));
+  }
+  for (const r of rows) {
+    r.ratios = {};
+    for (const p of PEERS) {
+      const m = r.cells.mezzo.value; const v = r.cells[p].value;
+      r.ratios[p] = typeof m === 'number' && typeof v === 'number' && v > 0 && m > 0 ? m / v : null;
+    }
+  }
+  return rows;
+}
+
+// ---- formatting ----
+
+const group = (n, digits = 0) => n.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+function fmt(v, unit) {
+  if (unit === 'bytes') return v >= 1024 * 1024 ? `${(v / 1048576).toFixed(2)} MiB` : `${(v / 1024).toFixed(1)} KiB`;
+  if (unit === 'ms') return v >= 100 ? group(v, 0) : v.toFixed(1);
+  if (unit === 'ns/call') return group(v, 0);
+  return group(v, Number.isInteger(v) ? 0 : 1);
+}
+const unitSuffix = { ms: ' ms', 'ns/call': ' ns', requests: '', calls: '', bytes: '' };
+
+function cellText(c, unit) {
+  if (c.value === null) return `n/a (${c.reason})`;
+  const main = `${fmt(c.value, unit)}${unitSuffix[unit] ?? ''}`;
+  if (c.n && c.n > 1 && c.min !== c.max) return `${main} (${fmt(c.min, unit)}–${fmt(c.max, unit)})`;
+  return main;
+}
+const ratioText = (r) => {
+  if (r === null) return '–';
+  if (r >= 10) return `${group(r, r >= 100 ? 0 : 1)}×`;
+  return `${r >= 1 ? r.toFixed(2) : r.toPrecision(2)}×`;
+};
+
+export function markdownTable(rows) {
+  const head = `| metric | ${LIBS.map((l) => LIB_NAMES[l]).join(' | ')} | mezzo / auth0-spa-js | mezzo / oidc-client-ts |`;
+  const sep = `|---|${LIBS.map(() => '---').join('|')}|---|---|`;
+  const body = rows.map((r) => `| ${r.label} | ${LIBS.map((l) => cellText(r.cells[l], r.unit)).join(' | ')} | ${ratioText(r.ratios.auth0)} | ${ratioText(r.ratios.oidc)} |`);
+  return [head, sep, ...body].join('\n');
+}
+
+// ---- SVG ----
+
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function ratiosSvg(rows, subtitle) {
+  const shown = rows.filter((r) => r.ratios.auth0 !== null || r.ratios.oidc !== null);
+  const all = shown.flatMap((r) => [r.ratios.auth0, r.ratios.oidc]).filter((x) => x !== null);
+  // Whole decades either side of 1.0, with room left for the bar labels.
+  const decades = Math.max(1, Math.ceil(Math.max(...all.map((x) => Math.abs(Math.log10(x))), 0) + 0.4));
+  const W = 1100; const labelW = 430; const right = 40; const top = 96; const rowH = 40; const barH = 13;
+  const plotW = W - labelW - right;
+  const H = top + shown.length * rowH + 60;
+  const x = (ratio) => labelW + ((Math.log10(ratio) + decades) / (2 * decades)) * plotW;
+  const colors = { auth0: '#e8833a', oidc: '#3a7be8' };
+  const out = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="13">`);
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  out.push(`<text x="20" y="28" font-size="18" font-weight="600">mezzo ÷ peer, median of each metric (log scale; lower is better for every metric)</text>`);
+  out.push(`<text x="20" y="50" fill="#555" font-size="12">${esc(subtitle)}</text>`);
+  out.push(`<text x="${x(1) - 8}" y="76" text-anchor="end" fill="#1a7f37">◀ mezzo better (&lt; 1)</text>`);
+  out.push(`<text x="${x(1) + 8}" y="76" fill="#b42318">mezzo worse (&gt; 1) ▶</text>`);
+  out.push(`<rect x="20" y="66" width="12" height="12" fill="${colors.auth0}"/><text x="38" y="77">vs auth0-spa-js</text>`);
+  out.push(`<rect x="160" y="66" width="12" height="12" fill="${colors.oidc}"/><text x="178" y="77">vs oidc-client-ts</text>`);
+  const bottom = top + shown.length * rowH;
+  for (let d = -decades; d <= decades; d++) {
+    const tx = x(10 ** d);
+    out.push(`<line x1="${tx}" y1="${top - 8}" x2="${tx}" y2="${bottom}" stroke="${d === 0 ? '#111' : '#ddd'}" stroke-width="${d === 0 ? 2 : 1}"/>`);
+    out.push(`<text x="${tx}" y="${bottom + 18}" text-anchor="middle" fill="#555">${d === 0 ? '1.0' : d < 0 ? `1/${10 ** -d}` : `${10 ** d}`}</text>`);
+  }
+  shown.forEach((r, i) => {
+    const y = top + i * rowH;
+    out.push(`<text x="${labelW - 12}" y="${y + rowH / 2 + 4}" text-anchor="end">${esc(r.label)}</text>`);
+    ['auth0', 'oidc'].forEach((p, j) => {
+      const ratio = r.ratios[p];
+      const by = y + 6 + j * (barH + 2);
+      if (ratio === null) {
+        out.push(`<text x="${x(1) + 6}" y="${by + barH - 2}" font-size="11" fill="#888">n/a</text>`);
+        return;
+      }
+      const clamped = Math.min(Math.max(ratio, 10 ** -decades), 10 ** decades);
+      const x0 = Math.min(x(1), x(clamped)); const w = Math.max(Math.abs(x(clamped) - x(1)), 1);
+      out.push(`<rect x="${x0.toFixed(1)}" y="${by}" width="${w.toFixed(1)}" height="${barH}" fill="${colors[p]}"/>`);
+      const tx = ratio >= 1 ? x(clamped) + 4 : x(clamped) - 4;
+      out.push(`<text x="${tx.toFixed(1)}" y="${by + barH - 2}" font-size="11" text-anchor="${ratio >= 1 ? 'start' : 'end'}">${esc(ratioText(ratio))}</text>`);
+    });
+  });
+  out.push(`<text x="20" y="${H - 14}" fill="#555" font-size="12">Rows without a bar have no comparable figure for that peer (see results.md).</text>`);
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+/** writeReport writes the three files and returns the Markdown table. */
+export function writeReport(outDir, results) {
+  mkdirSync(outDir, { recursive: true });
+  const table = markdownTable(results.rows);
+  writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const env = results.environment;
+  const md = [
+    `# mezzo vs auth0-spa-js vs oidc-client-ts`,
+    '',
+    `${env.date} · ${env.runs} runs · ${env.cpu} (${env.cores} cores) · node ${env.node} · ${env.chromium} · mezzo ${env.mezzoCommit} · auth0-spa-js ${env.versions['@auth0/auth0-spa-js']} · oidc-client-ts ${env.versions['oidc-client-ts']} · oidc-provider ${env.versions['oidc-provider']}`,
+    '',
+    'Medians, with (min–max) over the runs; sizes and memory are single measurements. Ratios are mezzo ÷ peer (below 1: mezzo is smaller or faster).',
+    '',
+    table,
+    '',
+    '## Notes',
+    '',
+    ...results.notes.map((n) => `- ${n}`),
+    '',
+  ].join('\n');
+  writeFileSync(path.join(outDir, 'results.md'), md);
+  writeFileSync(path.join(outDir, 'ratios.svg'), ratiosSvg(results.rows, `${env.date} · ${env.runs} runs · ${env.cpu} · ${env.chromium}`));
+  return table;
+}

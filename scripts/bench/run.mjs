@@ -1,0 +1,426 @@
+// `make bench`: mezzo, @auth0/auth0-spa-js and oidc-client-ts side by side,
+// in one headless Chromium, against the dev identity provider
+// (oidc-provider), all on 127.0.0.1. See README.md beside this file for
+// what each metric means and the fairness choices.
+//
+//   BENCH_RUNS=15 (default)  runs per timed metric; BENCH_RUNS=3 for a smoke run
+//   BENCH_ONLY=login,memory  only these phases (load, login, stampede, memory)
+//   BENCH_MEZZO_OPTIONS=JSON  extra createClient options for mezzo (a variant)
+//   BENCH_OUT=dir             write the results there (default bench-results/)
+//
+// Writes bench-results/{results.json,results.md,ratios.svg} and prints the
+// Markdown table. Exits non-zero, naming the step, when a measurement fails.
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startIdp } from '../idp/harness.mjs';
+import { launch, CHROMIUM } from '../e2e/browser.mjs';
+import { buildAssets, packageVersion, repo, LIBS, LIB_NAMES } from './build.mjs';
+import { startBenchServer, contentSecurityPolicy } from './server.mjs';
+import { startProxy } from './proxy.mjs';
+import { buildRows, writeReport } from './report.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+// BENCH_ONLY=load,login,stampede,memory runs only those phases (for work on
+// the harness; the other rows then read "not measured").
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
+// BENCH_MEZZO_OPTIONS='{"idTokenSignature":"tls"}' adds options to mezzo's
+// createClient, to measure a variant; recorded in the results.
+const MEZZO_OPTIONS = process.env.BENCH_MEZZO_OPTIONS ? JSON.parse(process.env.BENCH_MEZZO_OPTIONS) : {};
+const STAMPEDE_CALLS = 1000;
+const REFRESH_CYCLES = 1000;
+const SCOPE = 'openid profile email offline_access';
+const OUT = path.resolve(repo, process.env.BENCH_OUT ?? 'bench-results');
+
+// Each scenario is one provider (its own process, client and token
+// lifetime) behind its own proxy, so counts never mix.
+//  - long: an hour-long token: load, login, callback, cached getToken.
+//  - storm-*: the stampede. Each library meets a token that needs renewal
+//    2–3 s after it was issued: mezzo renews at half the life of a short
+//    token (4 s -> 2 s); auth0-spa-js renews within 60 s of expiry
+//    (62 s -> after 2–3 s); oidc-client-ts's signinSilent() always renews.
+//  - mem: 1 s tokens for the refresh churn.
+const SCENARIOS = {
+  long: { ttl: 3600, libs: LIBS },
+  'storm-mezzo': { ttl: 4, libs: ['mezzo'] },
+  'storm-auth0': { ttl: 62, libs: ['auth0'] },
+  'storm-oidc': { ttl: 4, libs: ['oidc'] },
+  mem: { ttl: 1, libs: LIBS },
+};
+
+class BenchError extends Error {}
+const fail = (msg) => { throw new BenchError(msg); };
+const log = (...a) => console.error('[bench]', ...a);
+
+// ---- cleanup: children and browsers die with us, whatever happens ----
+const cleanups = [];
+const idpChildren = [];
+async function cleanup() {
+  while (cleanups.length) {
+    const fn = cleanups.pop();
+    try { await Promise.race([fn(), sleep(10000)]); } catch { /* best effort */ }
+  }
+}
+process.on('exit', () => { for (const c of idpChildren) if (c.exitCode === null) c.kill('SIGKILL'); });
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => { log(`${sig}: stopping`); cleanup().finally(() => process.exit(130)); });
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new BenchError(`${what}: no answer within ${ms / 1000} s`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
+
+// ---- the browser side ----
+
+async function openBrowser() {
+  const b = await launch();
+  cleanups.push(b.close);
+  // CSP violations on our pages, recorded before any page script runs
+  // (init scripts are injected by the browser, not subject to the CSP).
+  await b.context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  return b;
+}
+
+async function closeBrowser(b) {
+  const i = cleanups.indexOf(b.close);
+  await b.close();
+  if (i >= 0) cleanups.splice(i, 1);
+}
+
+/** watchPage records uncaught errors on our pages; lib names the library (a function when the page serves several). */
+function watchPage(page, env, lib) {
+  const name = () => LIB_NAMES[typeof lib === 'function' ? lib() : lib];
+  page.on('pageerror', (e) => { if (page.url().startsWith(env.origin)) env.pageErrors.push(`${name()}: ${e.message}`); });
+}
+
+/** waitReady waits for the driver to finish starting (or fail) and returns its state. */
+async function waitReady(page, what) {
+  await page.waitForFunction(() => window.__bench && window.__bench.state !== 'loading', null, { timeout: 30000 })
+    .catch((e) => fail(`${what}: the page did not get ready: ${e.message.split('\n')[0]}`));
+  const st = await page.evaluate(() => window.__bench);
+  if (st.state !== 'ready') fail(`${what}: ${st.error}`);
+  const csp = await page.evaluate(() => window.__cspViolations ?? []);
+  if (csp.length) fail(`${what}: Content-Security-Policy violations: ${csp.join(', ')}`);
+  return st;
+}
+
+async function evalIn(page, fn, arg, ms, what) {
+  return withTimeout(page.evaluate(fn, arg), ms, what).catch((e) => fail(`${what}: ${e.message.split('\n')[0]}`));
+}
+
+/**
+ * login signs in from the library's page: calls its login, fills the
+ * provider's form when asked (a fresh provider session always asks), and
+ * waits until the callback page reports an authenticated client. Returns
+ * the driver's state there (loginStart/loginEnd, callback timings).
+ */
+async function login(page, env, lib, scenario, { freshSession }) {
+  const what = `${LIB_NAMES[lib]} login (${scenario})`;
+  const { idp } = env.scenarios[scenario];
+  await page.goto(`${env.origin}/${lib}/${scenario}/`);
+  const st = await waitReady(page, what);
+  if (st.authenticatedAtStart) fail(`${what}: already authenticated on a fresh page`);
+  if (freshSession) await page.context().clearCookies(); // the provider asks for the password again
+  await page.evaluate(() => window.__benchApi.login());
+  const deadline = Date.now() + 30000;
+  let filled = false;
+  for (;;) {
+    if (Date.now() > deadline) fail(`${what}: did not complete within 30 s (at ${page.url().split('?')[0]})`);
+    const url = page.url();
+    try {
+      if (!filled && url.startsWith(`${idp.issuer}/interaction/`) && await page.$('input[name="password"]')) {
+        await page.fill('input[name="login"]', idp.user.login);
+        await page.fill('input[name="password"]', idp.user.password);
+        await page.click('button[type="submit"]', { noWaitAfter: true });
+        filled = true;
+      } else if (url.startsWith(`${env.origin}/${lib}/${scenario}/cb`)) {
+        const s = await page.evaluate(() => window.__bench && window.__bench.state);
+        if (s === 'ready' || s === 'error') break;
+      } else if (url.startsWith(`${env.origin}/`)) {
+        const e = await page.evaluate(() => window.__bench && window.__bench.loginError);
+        if (e) fail(`${what}: ${e}`);
+      }
+    } catch (e) {
+      if (e instanceof BenchError) throw e;
+      // a navigation replaced the page under us: look again
+    }
+    await sleep(10);
+  }
+  const done = await waitReady(page, what);
+  if (freshSession && !filled) fail(`${what}: the provider did not ask for the password`);
+  if (!done.callback || !done.loginStart) fail(`${what}: the callback page reported no timings`);
+  return done;
+}
+
+// ---- the measurements ----
+
+async function measureLoad(env, raw) {
+  log(`load to ready: ${RUNS} runs × ${LIBS.length} libraries, a fresh browser profile each`);
+  for (let r = 0; r < RUNS; r++) {
+    for (const lib of rotate(LIBS, r)) {
+      const b = await openBrowser();
+      try {
+        const page = b.context.pages()[0] ?? await b.context.newPage();
+        watchPage(page, env, lib);
+        for (const visit of ['cold', 'warm', 'hot']) {
+          if (visit !== 'cold') await page.goto('about:blank');
+          await page.goto(`${env.origin}/${lib}/long/`, { timeout: 30000 });
+          const st = await waitReady(page, `${LIB_NAMES[lib]} load (${visit})`);
+          if (st.authenticatedAtStart !== false) fail(`${LIB_NAMES[lib]} load: isAuthenticated() should be false, got ${st.authenticatedAtStart}`);
+          raw.load[visit][lib].push(st.readyAt);
+          raw.loadResources[visit][lib].push(st.resources);
+        }
+      } finally {
+        await closeBrowser(b);
+      }
+    }
+  }
+}
+
+async function measureLogin(env, raw) {
+  log(`login round trip, callback and cached getToken: ${RUNS} runs × ${LIBS.length} libraries`);
+  const b = await openBrowser();
+  try {
+    const page = b.context.pages()[0] ?? await b.context.newPage();
+    const { idp } = env.scenarios.long;
+    let current = null;
+    watchPage(page, env, () => current);
+    for (let r = 0; r < RUNS; r++) {
+      for (const lib of rotate(LIBS, r)) {
+        current = lib;
+        env.scenarios.long.proxy.resetCounts();
+        const st = await login(page, env, lib, 'long', { freshSession: true });
+        // readyAt: when, in the callback page's life, the callback began.
+        // proxy: the requests each login made to the provider's front door.
+        raw.login[lib].push({ ms: st.loginEnd - st.loginStart, readyAt: st.readyAt, callback: st.callback, proxy: env.scenarios.long.proxy.counts() });
+        if (r === RUNS - 1) {
+          // Signed in with an hour-long token: getToken is served from cache.
+          const before = await idp.stats();
+          const batches = await evalIn(page, (a) => window.__benchApi.tokenLoop(a), { batches: RUNS, minMs: 100, chunk: 1000 },
+            RUNS * 30000, `${LIB_NAMES[lib]} getToken loop`);
+          const after = await idp.stats();
+          if (after.tokenRequests !== before.tokenRequests) fail(`${LIB_NAMES[lib]} getToken loop: ${after.tokenRequests - before.tokenRequests} token requests; the cache was not used`);
+          raw.getToken[lib] = batches;
+        }
+      }
+    }
+  } finally {
+    await closeBrowser(b);
+  }
+}
+
+async function measureStampede(env, raw) {
+  log(`stampede: ${STAMPEDE_CALLS} concurrent calls, ${RUNS} runs × ${LIBS.length} libraries`);
+  const b = await openBrowser();
+  try {
+    for (const lib of LIBS) {
+      const scenario = `storm-${lib}`;
+      const { idp, proxy } = env.scenarios[scenario];
+      const page = await b.context.newPage();
+      watchPage(page, env, lib);
+      await login(page, env, lib, scenario, { freshSession: true });
+      for (let r = 0; r < RUNS; r++) {
+        // oidc-client-ts's concurrent renewals reuse one rotating refresh
+        // token; the provider then revokes the grant. Each run starts from
+        // a new login (the provider session is kept: no form).
+        if (lib === 'oidc' && r > 0) await login(page, env, lib, scenario, { freshSession: false });
+        await idp.resetStats();
+        proxy.resetCounts();
+        const res = await evalIn(page, (n) => window.__benchApi.stampede(n), STAMPEDE_CALLS, 120000, `${LIB_NAMES[lib]} stampede`);
+        const stats = await idp.stats();
+        const counts = proxy.counts();
+        const sample = { ...res, requests: stats.refreshRequests, tokenRequests: stats.tokenRequests, preflights: counts['OPTIONS /oauth/token'] ?? 0 };
+        if (sample.requests === 0) fail(`${LIB_NAMES[lib]} stampede: the provider saw no refresh; the token did not need renewal`);
+        if (lib !== 'oidc' && res.rejected) fail(`${LIB_NAMES[lib]} stampede: ${res.rejected} calls rejected: ${res.firstError}`);
+        raw.stampede[lib].push(sample);
+      }
+      await page.close();
+    }
+  } finally {
+    await closeBrowser(b);
+  }
+}
+
+async function measureMemory(env, raw) {
+  log(`memory: ${REFRESH_CYCLES} forced refreshes with 1 s tokens, each library`);
+  const b = await openBrowser();
+  try {
+    for (const lib of LIBS) {
+      const page = await b.context.newPage();
+      watchPage(page, env, lib);
+      const cdp = await b.context.newCDPSession(page);
+      const checkpoints = [];
+      const measure = async (cycles) => {
+        await cdp.send('HeapProfiler.collectGarbage');
+        const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+        checkpoints.push({ cycles, jsHeapBytes: usedSize, wasmBytes: await page.evaluate(() => window.__benchApi.memoryBytes()) });
+      };
+      await page.goto(`${env.origin}/${lib}/mem/`);
+      await waitReady(page, `${LIB_NAMES[lib]} memory`);
+      await measure('start');
+      await login(page, env, lib, 'mem', { freshSession: true });
+      await measure(0);
+      let done = 0; let ms = 0;
+      while (done < REFRESH_CYCLES) {
+        const res = await evalIn(page, (n) => window.__benchApi.refreshCycles(n), 100, 120000, `${LIB_NAMES[lib]} refresh cycles`);
+        done += 100; ms += res.ms;
+        await measure(done);
+      }
+      raw.memory[lib] = { checkpoints, refreshMs: ms };
+      await cdp.detach();
+      await page.close();
+    }
+  } finally {
+    await closeBrowser(b);
+  }
+}
+
+// ---- environment ----
+
+function environment(env) {
+  const sh = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; } };
+  const cpu = (readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  const commit = sh('git', ['-C', repo, 'rev-parse', '--short=12', 'HEAD']);
+  const dirty = sh('git', ['-C', repo, 'status', '--porcelain', '--', 'pkce', 'jsbridge', 'wasm', 'web/src']);
+  return {
+    date: new Date().toISOString(),
+    runs: RUNS,
+    node: process.version,
+    chromium: env.chromiumVersion,
+    cpu,
+    cores: os.cpus().length,
+    go: sh('go', ['version']),
+    mezzoCommit: commit ? `${commit}${dirty ? '-dirty' : ''}` : 'unknown',
+    versions: Object.fromEntries(['@auth0/auth0-spa-js', 'oidc-client-ts', 'oidc-provider', 'esbuild', 'playwright-core'].map((n) => [n, packageVersion(n)])),
+  };
+}
+
+const NOTES = [
+  'Same static server, headers and CSP for every page: `script-src \'self\' \'wasm-unsafe-eval\'`, `connect-src \'self\'` plus the providers; assets served brotli-encoded, `cache-control: public, max-age=3600` with ETag; pages `no-cache` with ETag.',
+  'Explicit endpoints for every library: nothing is discovered at start and no library contacts the provider before login. auth0-spa-js uses `new Auth0Client()` + `isAuthenticated()` (not `createAuth0Client`, whose `checkSession()` would run a silent /authorize in an iframe).',
+  'Every library talks to the provider through the same path-mapping proxy (`/authorize` → 302, `/oauth/token`, `/.well-known/jwks.json`), because auth0-spa-js only knows those paths.',
+  'Tokens in memory everywhere: mezzo by design, auth0-spa-js `cacheLocation: \'memory\'` + `useRefreshTokens: true` (its token requests then run in a Web Worker, self-hosted via `workerUrl` because the CSP refuses blob: workers), oidc-client-ts `userStore: InMemoryWebStorage` and `automaticSilentRenew: false`.',
+  'auth0-spa-js expects `iss` to be `${domain}/`; the harness sets its expected issuer to the provider\'s real issuer (`client.tokenIssuer`), so its ID token check stays on. auth0-spa-js adds an `Auth0-Client` header to token requests, which needs a CORS preflight; the provider lets the browser cache it for an hour, so only the first token request in a browser pays it (per-login proxy counts and per-stampede `preflights` in results.json).',
+  'Only mezzo checks the ID token signature (it fetches the JWKS during the callback); auth0-spa-js and oidc-client-ts decode the ID token and check its claims but not its signature.',
+  'Stampede: mezzo and auth0-spa-js get 1000 concurrent `getToken()` / `getTokenSilently()` the moment their cached token needs renewal (the last stretch of the wait is a busy wait, so mezzo\'s own renewal timer cannot run first: the burst starts the renewal, as in a tab that was frozen or busy). oidc-client-ts has no renewing getter; its 1000 calls are `signinSilent()`. Each library has its own provider, so counts are the provider\'s own.',
+  'Login round trip: from the call to login() (wall clock in the page) to an authenticated client on the callback page, including the provider\'s pages, the harness filling the form (a fresh provider session each run), the redirects and loading the library again on the callback page.',
+  'Callback network time comes from the page\'s Resource Timing entries of the token and JWKS requests made during the callback; local processing is the rest. A request\'s duration also depends on what the browser and the provider are busy with at that moment (the peers exchange the code earlier in the callback page\'s life than mezzo, which first loads its module: `readyAt` in results.json), so compare totals and local times more than network times.',
+  'Memory: JS heap after a forced GC (CDP `Runtime.getHeapUsage`) plus, for mezzo, its WebAssembly linear memory (`mezzo.runtimeStats()`), which never shrinks. Refreshes are forced (`getToken({forceRefresh: true})`, `getTokenSilently({cacheMode: \'off\'})`, `signinSilent()`) one after another.',
+  'Load to ready times are on loopback: transfer time is nearly nil, so the download size rows are what a real network adds.',
+];
+
+// ---- main ----
+
+async function main() {
+  if (!Number.isInteger(RUNS) || RUNS < 1) fail(`BENCH_RUNS must be a positive integer, got ${process.env.BENCH_RUNS}`);
+  for (const f of ['mezzo.wasm', 'mezzo.js', 'wasm_exec.js']) {
+    if (!existsSync(path.join(repo, 'web/dist', f))) fail(`web/dist/${f} missing: run make build`);
+  }
+  if (!existsSync(CHROMIUM)) fail(`chromium missing at ${CHROMIUM}: run make bench (it installs Debian's chromium) or apt-get install chromium`);
+  const t0 = Date.now();
+
+  log('building the pages and compressing what they download');
+  const { assets, sizes, heads } = await buildAssets();
+  const server = await startBenchServer();
+  cleanups.push(() => server.close());
+  server.setAssets(assets);
+
+  log('starting the identity providers');
+  const env = { origin: server.origin, scenarios: {}, pageErrors: [] };
+  await Promise.all(Object.entries(SCENARIOS).map(async ([name, sc]) => {
+    const redirectUris = sc.libs.map((lib) => `${server.origin}/${lib}/${name}/cb`);
+    const idp = await startIdp({ accessTokenTtl: sc.ttl, redirectUris, clientId: `bench-${name}` });
+    idpChildren.push(idp.child);
+    cleanups.push(() => idp.stop());
+    const proxy = await startProxy(idp.issuer);
+    cleanups.push(() => proxy.close());
+    env.scenarios[name] = { ...sc, idp, proxy };
+  }));
+
+  // One CSP for every page: all providers and proxies.
+  const origins = Object.values(env.scenarios).flatMap((s) => [s.proxy.origin, s.idp.issuer]);
+  server.setCsp(contentSecurityPolicy(origins));
+  const template = readFileSync(new URL('./pages/page.html', import.meta.url), 'utf8');
+  const escAttr = (s) => s.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const pages = new Map();
+  for (const [name, sc] of Object.entries(env.scenarios)) {
+    for (const lib of sc.libs) {
+      const cfg = {
+        issuer: sc.idp.issuer,
+        clientId: sc.idp.clientId,
+        redirectUri: `${server.origin}/${lib}/${name}/cb`,
+        scope: SCOPE,
+        endpoints: sc.proxy.endpoints,
+        auth0WorkerUrl: '/b/auth0-worker.js',
+        mezzoOptions: MEZZO_OPTIONS,
+      };
+      pages.set(`${lib}/${name}`, template
+        .replaceAll('{{LIB}}', LIB_NAMES[lib])
+        .replace('{{CONFIG}}', escAttr(JSON.stringify(cfg)))
+        .replace('{{HEAD}}', heads[lib].map((t) => `  ${t}`).join('\n')));
+    }
+  }
+  server.setPages(pages);
+
+  const empty = () => Object.fromEntries(LIBS.map((l) => [l, []]));
+  const raw = {
+    config: { runs: RUNS, only: ONLY, mezzoOptions: MEZZO_OPTIONS, stampedeCalls: STAMPEDE_CALLS, refreshCycles: REFRESH_CYCLES, scope: SCOPE, csp: server.csp(),
+      scenarios: Object.fromEntries(Object.entries(SCENARIOS).map(([k, v]) => [k, { accessTokenTtl: v.ttl, libs: v.libs }])) },
+    sizes,
+    load: { cold: empty(), warm: empty(), hot: empty() },
+    loadResources: { cold: empty(), warm: empty(), hot: empty() }, // per sample: what the page fetched
+    login: empty(),
+    getToken: empty(),
+    stampede: empty(),
+    memory: {},
+  };
+
+  {
+    const b = await openBrowser();
+    env.chromiumVersion = (await b.context.pages()[0]?.evaluate(() => navigator.userAgent))?.match(/Chrome\/[\d.]+/)?.[0] ?? 'chromium';
+    await closeBrowser(b);
+  }
+
+  const phases = { load: measureLoad, login: measureLogin, stampede: measureStampede, memory: measureMemory };
+  for (const [name, measure] of Object.entries(phases)) {
+    if (ONLY && !ONLY.includes(name)) continue;
+    await measure(env, raw);
+  }
+  if (env.pageErrors.length) fail(`uncaught errors on the bench pages:\n  ${env.pageErrors.join('\n  ')}`);
+
+  const notes = [...NOTES];
+  if (Object.keys(MEZZO_OPTIONS).length) notes.unshift(`A variant: mezzo ran with extra options ${JSON.stringify(MEZZO_OPTIONS)} (BENCH_MEZZO_OPTIONS).`);
+  if (ONLY) notes.unshift(`Only these phases ran: ${ONLY.join(', ')} (BENCH_ONLY).`);
+  const results = {
+    environment: environment(env),
+    notes,
+    rows: buildRows(raw),
+    raw,
+    elapsedSeconds: Math.round((Date.now() - t0) / 1000),
+  };
+  const table = writeReport(OUT, results);
+  log(`done in ${results.elapsedSeconds} s; wrote ${path.relative(process.cwd(), OUT) || OUT}/results.json, results.md, ratios.svg`);
+  console.log(`\n${table}\n`);
+}
+
+try {
+  await main();
+  await cleanup();
+} catch (e) {
+  console.error(`\nbench failed: ${e instanceof BenchError ? e.message : e.stack}`);
+  await cleanup();
+  process.exit(1);
+}

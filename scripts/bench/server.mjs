@@ -1,0 +1,110 @@
+// The benchmark's static server: the same server, headers and CSP for every
+// library. Assets are held in memory with their brotli form (the same bytes
+// the size report counts) and served brotli-encoded when the browser asks,
+// as a production site would; they are cacheable (max-age + ETag), so a
+// second visit can use the HTTP cache and V8's code caches. Pages are
+// revalidated on every visit (no-cache + ETag), like an SPA's index.html.
+//
+//   /<lib>/<scenario>/...   the shared page (pages/page.html) for a library
+//                           against one scenario's provider (any sub-path, so
+//                           the redirect URI .../cb is a page too)
+//   /dist/*, /b/*, /bench.js   assets registered with setAssets
+import http from 'node:http';
+import { createHash } from 'node:crypto';
+
+export function contentSecurityPolicy(connectOrigins) {
+  // mezzo needs 'wasm-unsafe-eval' to compile WebAssembly; the peers get
+  // the same header, which grants them nothing they use. No 'unsafe-eval',
+  // no inline script, no blob: workers.
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    `connect-src 'self' ${connectOrigins.join(' ')}`.trim(),
+    "style-src 'self'",
+    "img-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}
+
+const etagOf = (buf) => `"${createHash('sha256').update(buf).digest('base64url').slice(0, 27)}"`;
+
+/** startBenchServer listens on 127.0.0.1; set assets, pages and the CSP later (they need the providers' ports). */
+export async function startBenchServer() {
+  let assets = new Map(); // path -> {body, br, type, etag}
+  let pages = new Map(); // "<lib>/<scenario>" -> {body, etag}
+  let csp = contentSecurityPolicy([]);
+  const requests = {}; // path -> count, to check what a page really fetched
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    requests[url.pathname] = (requests[url.pathname] ?? 0) + 1;
+    const headers = {
+      'content-security-policy': csp,
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, headers).end();
+      return;
+    }
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204, { ...headers, 'cache-control': 'public, max-age=3600' }).end();
+      return;
+    }
+    const asset = assets.get(url.pathname);
+    if (asset) {
+      Object.assign(headers, { 'content-type': asset.type, 'cache-control': 'public, max-age=3600', etag: asset.etag, vary: 'accept-encoding' });
+      if (req.headers['if-none-match'] === asset.etag) {
+        res.writeHead(304, headers).end();
+        return;
+      }
+      const br = asset.br && /\bbr\b/.test(req.headers['accept-encoding'] ?? '');
+      const body = br ? asset.br : asset.body;
+      if (br) headers['content-encoding'] = 'br';
+      res.writeHead(200, { ...headers, 'content-length': body.length });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    const [, lib, scenario] = url.pathname.split('/');
+    const page = pages.get(`${lib}/${scenario}`);
+    if (page) {
+      Object.assign(headers, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', etag: page.etag });
+      if (req.headers['if-none-match'] === page.etag) {
+        res.writeHead(304, headers).end();
+        return;
+      }
+      res.writeHead(200, { ...headers, 'content-length': page.body.length });
+      res.end(req.method === 'HEAD' ? undefined : page.body);
+      return;
+    }
+    res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('not found');
+  });
+  server.keepAliveTimeout = 60000;
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    /** setAssets takes Map path -> {body: Buffer, br?: Buffer, type}. */
+    setAssets(map) {
+      assets = new Map([...map].map(([p, a]) => [p, { ...a, etag: etagOf(a.body) }]));
+    },
+    /** setPages takes Map "<lib>/<scenario>" -> html string. */
+    setPages(map) {
+      pages = new Map([...map].map(([k, html]) => {
+        const body = Buffer.from(html);
+        return [k, { body, etag: etagOf(body) }];
+      }));
+    },
+    setCsp(value) { csp = value; },
+    csp: () => csp,
+    requests: () => ({ ...requests }),
+    resetRequests: () => { for (const k of Object.keys(requests)) delete requests[k]; },
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
