@@ -112,6 +112,14 @@ func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, err
 		return "", err
 	}
 
+	// The ID token's signature will need the provider's keys: fetch them
+	// alongside the code exchange rather than after it.
+	keysReady := make(chan error, 1) // buffered: the fetch never waits for a reader
+	if ks := c.verifier.Keys; ks != nil && hasScope(tx.Scope, "openid") {
+		go func() { keysReady <- ks.ensure(ctx) }()
+	} else {
+		keysReady <- nil
+	}
 	received := c.cfg.Now()
 	tr, _, err := c.tokenRequest(ctx, formOf(
 		"grant_type", "authorization_code", // RFC 6749 §4.1.3
@@ -124,6 +132,9 @@ func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, err
 	}
 	if tr.IDToken == "" && hasScope(tx.Scope, "openid") { // OIDC Core 3.1.3.3: id_token REQUIRED
 		return "", &Error{Code: CodeInvalidTokenResponse, Description: "token response has no id_token although openid was requested"}
+	}
+	if err := <-keysReady; err != nil {
+		return "", err
 	}
 	var idt *IDToken
 	if tr.IDToken != "" {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -276,4 +278,47 @@ func TestHandleCallbackMaxAge(t *testing.T) {
 		_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{MaxAge: &maxAge}))
 		assert.NoError(t, err)
 	})
+}
+
+// The provider's keys are fetched alongside the code exchange, not after
+// it: the token endpoint here answers only once the JWKS request has come.
+func TestHandleCallbackFetchesKeysDuringExchange(t *testing.T) {
+	const jwksURL = "https://id.example/jwks"
+	key := rsaKey(t, 0)
+	var h *harness
+	jwksSeen := make(chan struct{})
+	var once sync.Once
+	jwksRequests := 0
+	h = newHarness(t, func(cfg *Config) {
+		cfg.IDTokenSignature = SignatureJWKS
+		cfg.Endpoints.JWKS = jwksURL
+		tokens := cfg.Transport
+		cfg.Transport = transportFunc(func(ctx context.Context, r *Request, maxBody int64) (*Response, error) {
+			if r.URL == jwksURL {
+				jwksRequests++
+				once.Do(func() { close(jwksSeen) })
+				return &Response{Status: 200, Body: jwksBody(t, jwkJSON(t, &key.PublicKey, "k1", "RS256", nil))}, nil
+			}
+			select {
+			case <-jwksSeen:
+			case <-time.After(5 * time.Second):
+				t.Error("the keys were not fetched while the code was being exchanged")
+			}
+			return tokens.Do(ctx, r, maxBody)
+		})
+	})
+	h.tokens.reply = func(n int, form url.Values) (*Response, error) {
+		now := h.clock.Now()
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": hIssuer, "sub": "user-1", "aud": hClientID, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "nonce": h.nonce})
+		tok.Header["kid"] = "k1"
+		idToken, err := tok.SignedString(key)
+		require.NoError(t, err)
+		r := h.tokenReply(n, form, 300)
+		r["id_token"] = idToken
+		return jsonResponse(200, r), nil
+	}
+	_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{}))
+	require.NoError(t, err)
+	assert.Equal(t, 1, jwksRequests, "one key fetch, shared by the exchange and the signature check")
+	assert.Equal(t, "user-1", h.client.Claims()["sub"])
 }

@@ -190,16 +190,22 @@ func NewKeySet(jwksURL string, t Transport, now func() time.Time) *KeySet {
 	return &KeySet{url: jwksURL, transport: t, now: now, retry: RetryPolicy{}.withDefaults()}
 }
 
-// keysFor returns the keys that may have signed a token with kid and alg,
-// in the order to try them.
-func (ks *KeySet) keysFor(ctx context.Context, kid, alg string) ([]crypto.PublicKey, error) {
+// ensure fetches the set unless it is cached, joining a fetch under way.
+func (ks *KeySet) ensure(ctx context.Context) error {
 	ks.mu.Lock()
 	fetched := ks.fetched
 	ks.mu.Unlock()
-	if !fetched {
-		if err := ks.refresh(ctx); err != nil {
-			return nil, err
-		}
+	if fetched {
+		return nil
+	}
+	return ks.refresh(ctx)
+}
+
+// keysFor returns the keys that may have signed a token with kid and alg,
+// in the order to try them.
+func (ks *KeySet) keysFor(ctx context.Context, kid, alg string) ([]crypto.PublicKey, error) {
+	if err := ks.ensure(ctx); err != nil {
+		return nil, err
 	}
 	if keys := ks.match(kid, alg); len(keys) > 0 {
 		return keys, nil

@@ -45,7 +45,9 @@ globalThis.fetch = async (input, init = {}) => {
   traffic.push(entry);
   const res = await realFetch(input, init);
   entry.status = res.status;
-  res.clone().json().then((j) => { entry.reply = j; }, () => {});
+  // Read a copy of the body before the client sees the response, so the
+  // log is complete by the time the client's call settles.
+  entry.reply = await res.clone().json().catch(() => null);
   return res;
 };
 
