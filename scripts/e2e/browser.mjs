@@ -18,12 +18,21 @@ export async function launch(extraArgs = []) {
     executablePath: CHROMIUM,
     headless: true,
     args: [...FLAGS, ...extraArgs],
+    // The caller's own signal handlers close the browser (and remove the
+    // profile); playwright's would kill chromium first and leave it behind.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
   return {
     context,
+    profile,
     close: async () => {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      try {
+        await context.close();
+      } finally {
+        rmSync(profile, { recursive: true, force: true });
+      }
     },
   };
 }
