@@ -13,6 +13,7 @@
 // provider's CORS answers as it would directly); replies are piped back
 // unchanged. Counts what passes, per route and method.
 import http from 'node:http';
+import { listenLoopback } from './server.mjs';
 
 const PREFIX = '/api/id/v1/auth';
 const FORWARD = {
@@ -53,11 +54,7 @@ export async function startProxy(issuer) {
     req.pipe(upstream);
   });
   server.keepAliveTimeout = 60000;
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const origin = `http://127.0.0.1:${server.address().port}`;
+  const origin = await listenLoopback(server);
   return {
     origin,
     endpoints: {

@@ -11,22 +11,23 @@
 //   /dist/*, /b/*, /bench.js   assets registered with setAssets
 import http from 'node:http';
 import { createHash } from 'node:crypto';
+import { contentSecurityPolicy as demoPolicy } from '../demo-server.mjs';
 
-export function contentSecurityPolicy(connectOrigins) {
-  // mezzo needs 'wasm-unsafe-eval' to compile WebAssembly; the peers get
-  // the same header, which grants them nothing they use. No 'unsafe-eval',
-  // no inline script, no blob: workers.
-  return [
-    "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",
-    `connect-src 'self' ${connectOrigins.join(' ')}`.trim(),
-    "style-src 'self'",
-    "img-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-    "form-action 'self'",
-  ].join('; ');
+/**
+ * contentSecurityPolicy is the demo's policy (../demo-server.mjs) with
+ * connect-src opened to every provider. mezzo needs 'wasm-unsafe-eval' to
+ * compile WebAssembly; the peers get the same header, which grants them
+ * nothing they use. No 'unsafe-eval', no inline script, no blob: workers.
+ */
+export const contentSecurityPolicy = (connectOrigins) => demoPolicy(connectOrigins.join(' '));
+
+/** listenLoopback starts server on a free port of 127.0.0.1 and returns its origin. */
+export async function listenLoopback(server) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return `http://127.0.0.1:${server.address().port}`;
 }
 
 const etagOf = (buf) => `"${createHash('sha256').update(buf).digest('base64url').slice(0, 27)}"`;
@@ -83,11 +84,7 @@ export async function startBenchServer() {
     res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('not found');
   });
   server.keepAliveTimeout = 60000;
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const origin = `http://127.0.0.1:${server.address().port}`;
+  const origin = await listenLoopback(server);
   return {
     origin,
     /** setAssets takes Map path -> {body: Buffer, br?: Buffer, type}. */
