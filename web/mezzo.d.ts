@@ -48,7 +48,7 @@ export interface LoginOptions {
 }
 
 export interface LogoutOptions {
-  /** post_logout_redirect_uri, same origin only; default the redirect URI. */
+  /** post_logout_redirect_uri, same origin only (another origin rejects with invalid_argument and changes nothing); default the redirect URI. */
   returnTo?: string;
   /** Revoke the refresh token first (RFC 7009). Default true. */
   revoke?: boolean;
