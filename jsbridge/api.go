@@ -19,10 +19,9 @@ const callTimeout = 60 * time.Second
 // globalThis.__mezzoReady(api) (see web/src/loader.js), or, without a
 // loader, sets globalThis.__mezzoApi. The API is
 //
-//	{ version: string, createClient(options, emit): Promise<handle> }
+//	{ version: string, createClient(options, emit): Promise<handle>, stats(): object }
 //
-// The createClient function lives as long as the program, so it is never
-// released.
+// These functions live as long as the program, so they are never released.
 func Register(version string) error {
 	create, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
 		opts, emit := arg(args, 0), arg(args, 1)
@@ -31,7 +30,12 @@ func Register(version string) error {
 	if err != nil {
 		return err
 	}
-	api := map[string]any{"version": version, "createClient": create}
+	stats, err := safejs.FuncOf(func(safejs.Value, []safejs.Value) any { return runtimeStats() })
+	if err != nil {
+		create.Release()
+		return err
+	}
+	api := map[string]any{"version": version, "createClient": create, "stats": stats}
 	global := safejs.Global()
 	ready, err := global.Get("__mezzoReady")
 	if err == nil && ready.Type() == safejs.TypeFunction {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +203,22 @@ func TestNavigation(t *testing.T) {
 	last, _ := assigned.Index(n - 1)
 	s, _ := last.String()
 	assert.Equal(t, "https://idp.example/authorize?x=1", s)
+}
+
+func TestRuntimeStats(t *testing.T) {
+	before := runtimeStats()
+	garbage := make([][]byte, 0, 64)
+	for range 64 {
+		garbage = append(garbage, make([]byte, 64<<10))
+	}
+	runtime.KeepAlive(garbage)
+	after := runtimeStats()
+	assert.Greater(t, after["goHeapBytes"], before["goHeapBytes"], "the heap figure follows allocations")
+	runtime.GC()
+	collected := runtimeStats()
+	assert.Greater(t, collected["goGCCycles"], after["goGCCycles"])
+	assert.Less(t, collected["goHeapBytes"], after["goHeapBytes"], "and falls back after a collection")
+	assert.GreaterOrEqual(t, collected["goGoroutines"], float64(1))
 }
 
 func TestParseClientOptions(t *testing.T) {

@@ -159,7 +159,18 @@ export declare function createClient(options: ClientOptions): Promise<Client>;
 export declare function preload(wasmUrl?: string): Promise<WebAssembly.Module>;
 
 /** Diagnostics: the module's linear memory in bytes (it never shrinks), or null before the module starts. */
-export declare function runtimeStats(): { wasmMemoryBytes: number } | null;
+/** Diagnostics of the running module, or null before it starts. */
+export interface RuntimeStats {
+  /** WebAssembly linear memory; it never shrinks. */
+  wasmMemoryBytes: number;
+  /** Bytes of Go heap in use, garbage included until the next collection (absent once the module has exited). */
+  goHeapBytes?: number;
+  /** Go garbage collections so far (absent once the module has exited). */
+  goGCCycles?: number;
+  /** Go goroutines alive (absent once the module has exited). */
+  goGoroutines?: number;
+}
+export declare function runtimeStats(): RuntimeStats | null;
 
 declare const _default: {
   readonly createClient: typeof createClient;

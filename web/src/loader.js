@@ -40,6 +40,7 @@ function toMezzoError(e) {
 let runtime = null; // Promise<api>: one Go runtime per page
 let compiled = null; // Promise<WebAssembly.Module> from preload()
 let memory = null; // the running module's WebAssembly.Memory, for runtimeStats()
+let goStats = null; // the running module's stats(), for runtimeStats()
 
 function resolveUrl(url, name) {
   return new URL(url || name, base).href;
@@ -96,12 +97,12 @@ function start(wasmUrl) {
     const instance = await WebAssembly.instantiate(module, go.importObject);
     memory = instance.exports.mem || null;
     return new Promise((resolve, reject) => {
-      globalThis.__mezzoReady = (api) => resolve(api);
+      globalThis.__mezzoReady = (api) => { goStats = api.stats; resolve(api); };
       const exited = go.run(instance); // settles only when the program exits
       delete globalThis.__mezzoReady;
       exited.then(
-        () => { runtime = null; reject(new MezzoError('load_failed', 'the mezzo module exited while starting')); },
-        (e) => { runtime = null; reject(toMezzoError(e)); },
+        () => { runtime = null; goStats = null; reject(new MezzoError('load_failed', 'the mezzo module exited while starting')); },
+        (e) => { runtime = null; goStats = null; reject(toMezzoError(e)); },
       );
     });
   })().catch((e) => {
@@ -208,9 +209,15 @@ function wrap(handle, listeners) {
   return client;
 }
 
-/** runtimeStats reports the module's linear memory (it only grows), or null before it starts. */
+/**
+ * runtimeStats reports the module's linear memory (it only grows) and its
+ * Go heap (which falls back after each collection), or null before it starts.
+ */
 function runtimeStats() {
-  return memory ? { wasmMemoryBytes: memory.buffer.byteLength } : null;
+  if (!memory) return null;
+  let go = {};
+  try { go = goStats ? goStats() : {}; } catch { /* the runtime has exited */ }
+  return { wasmMemoryBytes: memory.buffer.byteLength, ...go };
 }
 
 /** createClient loads the module (once per page) and returns a Client. */

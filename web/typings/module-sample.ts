@@ -54,7 +54,9 @@ async function main(): Promise<void> {
     }
   }
   const mem: number | undefined = runtimeStats()?.wasmMemoryBytes;
+  const heap: number | undefined = runtimeStats()?.goHeapBytes;
   void mem;
+  void heap;
   const err = new MezzoError("invalid_config", "x", 400);
   void err;
 
