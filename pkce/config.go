@@ -171,15 +171,9 @@ func discover(ctx context.Context, cfg *Config) (*Metadata, error) {
 	}
 	// Discovery §4.1: remove a trailing "/" from the issuer before appending.
 	wellKnown := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	resp, err := withRetry(ctx, cfg.Retry, cfg.Now, func() (*Response, *Response, error) {
-		resp, err := roundTrip(ctx, cfg.Transport, &Request{Method: "GET", URL: wellKnown, Header: map[string]string{"accept": "application/json"}})
-		if err == nil && resp.Status != 200 {
-			err = unavailable(resp.Status, CodeInvalidConfig, "discovery document")
-		}
-		return resp, resp, err
-	})
+	resp, err := getDocument(ctx, cfg.Transport, cfg.Retry, cfg.Now, wellKnown, CodeInvalidConfig, "discovery document")
 	if err != nil {
-		return nil, relabel(err, CodeInvalidConfig)
+		return nil, err
 	}
 	var md Metadata
 	if err := json.Unmarshal(resp.Body, &md); err != nil {

@@ -287,15 +287,10 @@ func (ks *KeySet) refresh(ctx context.Context) error {
 }
 
 func (ks *KeySet) fetch(ctx context.Context) ([]JWK, error) {
-	resp, err := withRetry(ctx, ks.retry, ks.now, func() (*Response, *Response, error) {
-		resp, err := roundTrip(ctx, ks.transport, &Request{Method: "GET", URL: ks.url, Header: map[string]string{"accept": "application/json"}})
-		if err == nil && resp.Status != 200 {
-			err = unavailable(resp.Status, CodeInvalidIDToken, "jwks: key set")
-		}
-		return resp, resp, err
-	})
+	// Without keys no ID token can be judged: failures are invalid_id_token.
+	resp, err := getDocument(ctx, ks.transport, ks.retry, ks.now, ks.url, CodeInvalidIDToken, "jwks: key set")
 	if err != nil {
-		return nil, relabel(err, CodeInvalidIDToken) // without keys no ID token can be judged
+		return nil, err
 	}
 	return ParseJWKS(resp.Body)
 }

@@ -84,9 +84,6 @@ func (r *Response) retryAfter() (string, bool) {
 	return strings.TrimSpace(v), ok
 }
 
-// http1123 parses an HTTP-date (RFC 9110 §5.6.7, IMF-fixdate).
-func http1123(s string) (time.Time, error) { return time.Parse(time.RFC1123, s) }
-
 // transient reports whether err is worth retrying.
 func transient(err error) bool {
 	var e *Error
@@ -113,7 +110,7 @@ func (p RetryPolicy) delay(n int, resp *Response, now time.Time) (d time.Duratio
 			}
 			return time.Duration(secs) * time.Second, true
 		}
-		if t, err := http1123(ra); err == nil {
+		if t, err := time.Parse(time.RFC1123, ra); err == nil { // RFC 9110 §5.6.7: HTTP-date
 			d = max(t.Sub(now), 0)
 			return d, d <= p.MaxDelay
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 )
 
 // MaxResponseBytes caps every response body the client reads (1 MiB).
@@ -52,6 +53,24 @@ func roundTrip(ctx context.Context, t Transport, req *Request) (*Response, error
 	if len(resp.Body) > MaxResponseBytes {
 		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Err: ErrResponseTooLarge,
 			Description: "response from " + endpointName(req.URL) + " exceeds 1 MiB"}
+	}
+	return resp, nil
+}
+
+// getDocument GETs a JSON document (discovery metadata, a key set) with
+// bounded retries of transient failures. Other failures carry code, so the
+// caller's error says what could not be done without it; transport codes
+// (network_error, timeout) are kept.
+func getDocument(ctx context.Context, t Transport, p RetryPolicy, now func() time.Time, url, code, what string) (*Response, error) {
+	resp, err := withRetry(ctx, p, now, func() (*Response, *Response, error) {
+		resp, err := roundTrip(ctx, t, &Request{Method: "GET", URL: url, Header: map[string]string{"accept": "application/json"}})
+		if err == nil && resp.Status != 200 {
+			err = unavailable(resp.Status, code, what)
+		}
+		return resp, resp, err
+	})
+	if err != nil {
+		return nil, relabel(err, code)
 	}
 	return resp, nil
 }
