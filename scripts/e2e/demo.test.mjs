@@ -12,7 +12,6 @@ const TTL = 6; // access tokens renew after half their life: 3 s
 let demo; let idp; let browser; let page; let tokenEndpoint;
 const appErrors = []; // uncaught errors and CSP violations on the app's origin
 const tokenTraffic = []; // {form, status, reply, done} of every token request the page made
-const settlers = new WeakMap(); // playwright Request -> fills in its tokenTraffic entry
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run make test (it installs Debian's chromium) or apt-get install chromium`);
@@ -35,23 +34,29 @@ before(async () => {
   page.on('console', (m) => {
     if (m.type() === 'error' && page.url().startsWith(demo.origin)) appErrors.push(`console: ${m.text()}`);
   });
-  // Each token request is logged the moment the page sends it (its form is
-  // known then); its reply is filled in once it has arrived. waitTraffic
-  // bridges the moment between the page seeing a reply and this log.
-  page.on('request', (req) => {
-    if (req.method() !== 'POST' || !req.url().startsWith(tokenEndpoint)) return;
+  // Every token request goes through this route: the test fetches the
+  // reply itself, logs it, then hands the same bytes to the page. The log is
+  // therefore complete before the page can act on a reply, and it never
+  // depends on chromium still holding a response body for the inspector
+  // (it did not always, which emptied the log on a loaded CI machine).
+  await page.route((u) => u.href.startsWith(tokenEndpoint), async (route) => {
+    const req = route.request();
+    if (req.method() !== 'POST') return route.continue();
     const entry = { form: new URLSearchParams(req.postData() ?? ''), status: 0, reply: null, done: false };
     tokenTraffic.push(entry);
-    const settle = async () => {
-      const res = await req.response().catch(() => null);
-      entry.status = res ? res.status() : 0;
-      entry.reply = res ? await res.json().catch(() => null) : null;
+    try {
+      const res = await route.fetch();
+      const body = await res.body();
+      entry.status = res.status();
+      try { entry.reply = JSON.parse(body.toString('utf8')); } catch { entry.reply = null; }
       entry.done = true;
-    };
-    settlers.set(req, settle);
+      await route.fulfill({ response: res, body });
+    } catch {
+      entry.done = true;
+      await route.abort('failed').catch(() => {});
+    }
+    return undefined;
   });
-  page.on('requestfinished', (req) => settlers.get(req)?.());
-  page.on('requestfailed', (req) => settlers.get(req)?.());
 });
 
 after(async () => {
@@ -60,7 +65,7 @@ after(async () => {
   await demo?.close();
 });
 
-/** waitTraffic waits (bounded) until n token requests matching pred have their replies logged. */
+/** waitTraffic waits (bounded) until n token requests matching pred have their replies logged (renewals are timer-driven). */
 async function waitTraffic(pred, n = 1) {
   const deadline = Date.now() + 10000;
   for (;;) {
