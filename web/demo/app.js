@@ -44,17 +44,26 @@ async function main() {
     redirectUri: config.redirectUri,
   });
 
-  client.on('tokenRefreshed', (d) => { expiresAt = d.expiresAt; logEvent(`token renewed (scope: ${d.scope})`); tick(); });
+  // tokenRefreshed also announces the sign-in's own token; only later ones are renewals.
+  let signingIn = false;
+  client.on('tokenRefreshed', (d) => {
+    expiresAt = d.expiresAt;
+    logEvent(`${signingIn ? 'token issued' : 'token renewed'} (scope: ${d.scope})`);
+    tick();
+  });
   client.on('sessionExpired', (d) => { expiresAt = 0; logEvent(`session expired: ${d.code}`); render(client); });
   client.on('error', (d) => logEvent(`error event: ${d.code}`));
 
   if (client.isRedirectCallback()) {
+    signingIn = true;
     try {
       const { returnTo } = await client.handleRedirectCallback();
       logEvent('signed in');
       if (returnTo !== '/') history.replaceState(null, '', returnTo);
     } catch (err) {
       showError(err);
+    } finally {
+      signingIn = false;
     }
   }
 
