@@ -39,6 +39,16 @@ export function buildRows(raw) {
   for (const [k, label] of Object.entries(visits)) {
     row(`load.${k}`, `Load to ready, ${label}`, 'ms', perLib((lib) => sampled(raw.load[k][lib])));
   }
+  // Where mezzo's load time goes, from its performance marks: the module
+  // fetched and compiled, then instantiated and the Go program started.
+  for (const k of ['cold', 'warm']) {
+    const at = (name) => (raw.loadMarks?.[k]?.mezzo ?? []).map((m) => m?.[name] ?? null);
+    const phases = { compiled: 'module fetched and compiled', started: 'Go program started' };
+    for (const [mark, what] of Object.entries(phases)) {
+      row(`load.${k}.${mark}`, `Load, ${visits[k].split(' (')[0]}: ${what} at`, 'ms',
+        perLib((lib) => (lib === 'mezzo' ? sampled(at(`mezzo:${mark}`)) : na('no WebAssembly'))));
+    }
+  }
   row('getToken', 'getToken(), valid cached token', 'ns/call', perLib((lib) => sampled(raw.getToken[lib].map((b) => b.nsPerCall))));
   const storm = (lib, f) => (raw.stampede[lib] ?? []).map(f);
   row('stampede.requests', `Stampede: token requests for ${raw.config.stampedeCalls} concurrent calls`, 'requests',

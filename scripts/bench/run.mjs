@@ -182,6 +182,7 @@ async function measureLoad(env, raw) {
           if (st.authenticatedAtStart !== false) fail(`${LIB_NAMES[lib]} load: isAuthenticated() should be false, got ${st.authenticatedAtStart}`);
           raw.load[visit][lib].push(st.readyAt);
           raw.loadResources[visit][lib].push(st.resources);
+          raw.loadMarks[visit][lib].push(st.marks);
         }
       } finally {
         await closeBrowser(b);
@@ -382,6 +383,7 @@ async function main() {
     sizes,
     load: { cold: empty(), warm: empty(), hot: empty() },
     loadResources: { cold: empty(), warm: empty(), hot: empty() }, // per sample: what the page fetched
+    loadMarks: { cold: empty(), warm: empty(), hot: empty() }, // per sample: mezzo's start-up marks
     login: empty(),
     getToken: empty(),
     stampede: empty(),

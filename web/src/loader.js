@@ -42,6 +42,15 @@ let compiled = null; // Promise<WebAssembly.Module> from preload()
 let memory = null; // the running module's WebAssembly.Memory, for runtimeStats()
 let goStats = null; // the running module's stats(), for runtimeStats()
 
+/**
+ * mark puts a named moment of the start-up on the page's performance
+ * timeline (DevTools, RUM tools and `make bench` read them): mezzo:compiled
+ * when the module is compiled, mezzo:started when the Go program is ready.
+ */
+function mark(name) {
+  try { globalThis.performance?.mark?.(name); } catch { /* no timeline here */ }
+}
+
 function resolveUrl(url, name) {
   return new URL(url || name, base).href;
 }
@@ -73,7 +82,10 @@ async function compile(url) {
 /** preload starts fetching and compiling the module early; createClient reuses the result. */
 function preload(wasmUrl) {
   if (!compiled) {
-    compiled = compile(resolveUrl(wasmUrl, 'mezzo.wasm')).catch((e) => {
+    compiled = compile(resolveUrl(wasmUrl, 'mezzo.wasm')).then((module) => {
+      mark('mezzo:compiled');
+      return module;
+    }, (e) => {
       compiled = null; // a failed load can be retried
       throw toMezzoError(e);
     });
@@ -97,7 +109,7 @@ function start(wasmUrl) {
     const instance = await WebAssembly.instantiate(module, go.importObject);
     memory = instance.exports.mem || null;
     return new Promise((resolve, reject) => {
-      globalThis.__mezzoReady = (api) => { goStats = api.stats; resolve(api); };
+      globalThis.__mezzoReady = (api) => { goStats = api.stats; mark('mezzo:started'); resolve(api); };
       const exited = go.run(instance); // settles only when the program exits
       delete globalThis.__mezzoReady;
       exited.then(

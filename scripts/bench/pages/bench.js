@@ -34,6 +34,9 @@
     // Load to ready: navigation start is performance.now() === 0.
     B.readyAt = performance.now();
     B.authenticatedAtStart = authenticated;
+    // mezzo's start-up moments (web/src/loader.js puts them on the timeline).
+    B.marks = Object.fromEntries(['mezzo:compiled', 'mezzo:started']
+      .map((n) => [n, performance.getEntriesByName(n)[0]?.startTime ?? null]));
     // What the page fetched before it was ready, for results.json (a
     // transferSize of 0 means it came from the HTTP cache).
     B.resources = performance.getEntriesByType('resource')

@@ -1,0 +1,62 @@
+// The ES module loader (web/dist/mezzo.mjs) in node: its exports, a failed
+// load and its retry, streaming compilation of an application/wasm
+// response, one Go runtime however many clients, and the start-up marks.
+// The classic loader's paths are in loader-classic.test.mjs: each file is
+// its own process, so each starts from a page that has loaded nothing.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadMezzo } from './browser-env.mjs';
+import { startWasmServer, spyCompile, clientOptions } from './loader-lib.mjs';
+import * as esm from '../../web/dist/mezzo.mjs';
+
+const server = await startWasmServer();
+const calls = spyCompile();
+after(() => server.close());
+
+test('the ES module and the classic script export the same API', () => {
+  const classic = loadMezzo();
+  const names = ['MezzoError', 'createClient', 'preload', 'runtimeStats'];
+  assert.deepEqual(Object.keys(classic).sort(), names);
+  assert.deepEqual(Object.keys(esm).filter((k) => k !== 'default').sort(), names);
+  assert.deepEqual(Object.keys(esm.default).sort(), names);
+  assert.ok(Object.isFrozen(esm.default));
+});
+
+test('a failed load is load_failed with its status, starts nothing, and the next call retries', async () => {
+  await assert.rejects(esm.createClient(clientOptions({ wasmUrl: `${server.origin}/gone/mezzo.wasm` })), (e) => {
+    assert.ok(e instanceof esm.MezzoError);
+    assert.equal(e.code, 'load_failed');
+    assert.equal(e.status, 404);
+    return true;
+  });
+  assert.equal(esm.runtimeStats(), null, 'no runtime after a failed load');
+  assert.equal(calls.streaming + calls.bytes, 0, 'nothing compiled');
+
+  const client = await esm.createClient(clientOptions({ wasmUrl: `${server.origin}/wasm/mezzo.wasm` }));
+  assert.equal(client.isAuthenticated(), false);
+  assert.equal(server.hits('/gone/mezzo.wasm'), 1);
+  assert.equal(server.hits('/wasm/mezzo.wasm'), 1);
+  assert.deepEqual(calls, { streaming: 1, bytes: 0 }, 'an application/wasm response is compiled while it streams');
+  assert.ok(esm.runtimeStats().wasmMemoryBytes > 0);
+  client.close();
+});
+
+test('one Go runtime per page: more clients fetch, compile and start nothing again', async () => {
+  const clients = await Promise.all([
+    esm.createClient(clientOptions({ wasmUrl: `${server.origin}/wasm/mezzo.wasm` })),
+    esm.createClient(clientOptions()),
+    esm.createClient(clientOptions({ clientId: 'another' })),
+  ]);
+  assert.equal(server.hits('/wasm/mezzo.wasm'), 1);
+  assert.deepEqual(calls, { streaming: 1, bytes: 0 });
+  assert.equal(new Set(clients).size, 3, 'each call has its own client');
+  for (const c of clients) c.close();
+});
+
+test('start-up moments are on the performance timeline, once each, in order', () => {
+  const [compiled, ...moreCompiled] = performance.getEntriesByName('mezzo:compiled');
+  const [started, ...moreStarted] = performance.getEntriesByName('mezzo:started');
+  assert.ok(compiled && started);
+  assert.deepEqual([moreCompiled.length, moreStarted.length], [0, 0]);
+  assert.ok(compiled.startTime <= started.startTime);
+});
