@@ -152,7 +152,11 @@ export declare class MezzoError extends Error {
   constructor(code: MezzoErrorCode, description?: string, status?: number);
 }
 
-/** Loads the module (once per page) and returns a client. */
+/**
+ * Loads the module (once per page) and returns a client. The first load
+ * puts `mezzo:compiled` and `mezzo:started` marks on the page's
+ * performance timeline.
+ */
 export declare function createClient(options: ClientOptions): Promise<Client>;
 
 /** Starts fetching and compiling mezzo.wasm early; createClient reuses the result. */

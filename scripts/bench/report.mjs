@@ -104,12 +104,13 @@ export function buildRows(raw) {
 
   row('refresh.ms', `Forced refresh, one after another (mean of ${raw.config.refreshCycles})`, 'ms',
     perLib((lib) => single(raw.memory[lib] ? raw.memory[lib].refreshMs / raw.config.refreshCycles : null)));
+  const last = raw.config.refreshCycles; // BENCH_REFRESH_CYCLES, 1000 by default
   const mem = (lib, cycles, k) => raw.memory[lib]?.checkpoints.find((c) => c.cycles === cycles)?.[k] ?? null;
-  for (const [cycles, label] of [['start', 'at start'], [0, 'after login'], [100, 'after 100 refreshes'], [1000, 'after 1000 refreshes']]) {
+  for (const [cycles, label] of [['start', 'at start'], [0, 'after login'], [100, 'after 100 refreshes'], [last, `after ${last} refreshes`]]) {
     row(`memory.wasm.${cycles}`, `WebAssembly memory ${label}`, 'bytes',
       perLib((lib) => (lib === 'mezzo' ? single(mem(lib, cycles, 'wasmBytes')) : na('no WebAssembly'))));
   }
-  for (const [cycles, label] of [['start', 'at start'], [1000, 'after 1000 refreshes']]) {
+  for (const [cycles, label] of [['start', 'at start'], [last, `after ${last} refreshes`]]) {
     row(`memory.total.${cycles}`, `JS heap + WebAssembly memory ${label}`, 'bytes',
       perLib((lib) => single(mem(lib, cycles, 'jsHeapBytes') === null ? null : mem(lib, cycles, 'jsHeapBytes') + (mem(lib, cycles, 'wasmBytes') ?? 0))));
   }

@@ -7,6 +7,7 @@
 //   BENCH_ONLY=login,memory  only these phases (load, login, stampede, memory)
 //   BENCH_MEZZO_OPTIONS=JSON  extra createClient options for mezzo (a variant)
 //   BENCH_OUT=dir             write the results there (default bench-results/)
+//   BENCH_REFRESH_CYCLES=1000 forced refreshes in the memory phase (a multiple of 100)
 //
 // Writes bench-results/{results.json,results.md,ratios.svg} and prints the
 // Markdown table. Exits non-zero, naming the step, when a measurement fails.
@@ -30,7 +31,7 @@ const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
 // createClient, to measure a variant; recorded in the results.
 const MEZZO_OPTIONS = process.env.BENCH_MEZZO_OPTIONS ? JSON.parse(process.env.BENCH_MEZZO_OPTIONS) : {};
 const STAMPEDE_CALLS = 1000;
-const REFRESH_CYCLES = 1000;
+const REFRESH_CYCLES = Number(process.env.BENCH_REFRESH_CYCLES ?? 1000);
 const SCOPE = 'openid profile email offline_access';
 const OUT = path.resolve(repo, process.env.BENCH_OUT ?? 'bench-results');
 
@@ -327,6 +328,7 @@ const NOTES = [
 
 async function main() {
   if (!Number.isInteger(RUNS) || RUNS < 1) fail(`BENCH_RUNS must be a positive integer, got ${process.env.BENCH_RUNS}`);
+  if (!Number.isInteger(REFRESH_CYCLES) || REFRESH_CYCLES < 100 || REFRESH_CYCLES % 100) fail(`BENCH_REFRESH_CYCLES must be a positive multiple of 100, got ${process.env.BENCH_REFRESH_CYCLES}`);
   for (const f of ['mezzo.wasm', 'mezzo.js', 'wasm_exec.js']) {
     if (!existsSync(path.join(repo, 'web/dist', f))) fail(`web/dist/${f} missing: run make build`);
   }
