@@ -162,8 +162,7 @@ export declare function createClient(options: ClientOptions): Promise<Client>;
 /** Starts fetching and compiling mezzo.wasm early; createClient reuses the result. */
 export declare function preload(wasmUrl?: string): Promise<WebAssembly.Module>;
 
-/** Diagnostics: the module's linear memory in bytes (it never shrinks), or null before the module starts. */
-/** Diagnostics of the running module, or null before it starts. */
+/** Diagnostics of the running module. */
 export interface RuntimeStats {
   /** WebAssembly linear memory; it never shrinks. */
   wasmMemoryBytes: number;
@@ -174,6 +173,7 @@ export interface RuntimeStats {
   /** Go goroutines alive (absent once the module has exited). */
   goGoroutines?: number;
 }
+/** Diagnostics of the running module, or null before it starts. */
 export declare function runtimeStats(): RuntimeStats | null;
 
 declare const _default: {
