@@ -82,7 +82,7 @@ type Config struct {
 	Now       func() time.Time // default time.Now
 	// AfterFunc schedules proactive renewal; default time.AfterFunc.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
-	// Retry bounds retries of transient token-endpoint failures.
+	// Retry bounds retries of transient token, JWKS and discovery failures.
 	Retry RetryPolicy
 	// OnEvent receives session events; it must not block.
 	OnEvent func(Event)
