@@ -15,6 +15,7 @@ type Client struct {
 	ep          Endpoints
 	issRequired bool // RFC 9207: metadata promises iss in authorization responses
 	verifier    *IDTokenVerifier
+	keys        *RemoteKeySet // nil in SignatureTLS mode
 
 	mu     sync.Mutex
 	sess   *session            // nil when not authenticated
@@ -60,8 +61,8 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		if ep.JWKS == "" {
 			return nil, newError(CodeInvalidConfig, nil, "no jwks_uri configured or discovered (needed to check ID token signatures)")
 		}
-		c.verifier.Keys = NewKeySet(ep.JWKS, cfg.Transport, cfg.Now)
-		c.verifier.Keys.retry = cfg.Retry
+		c.keys = NewRemoteKeySet(ep.JWKS, cfg.Transport, cfg.Now, cfg.Retry)
+		c.verifier.Keys = c.keys
 	}
 	return c, nil
 }
@@ -115,7 +116,7 @@ func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, err
 	// The ID token's signature will need the provider's keys: fetch them
 	// alongside the code exchange rather than after it.
 	keysReady := make(chan error, 1) // buffered: the fetch never waits for a reader
-	if ks := c.verifier.Keys; ks != nil && hasScope(tx.Scope, "openid") {
+	if ks := c.keys; ks != nil && hasScope(tx.Scope, "openid") {
 		go func() { keysReady <- ks.ensure(ctx) }()
 	} else {
 		keysReady <- nil

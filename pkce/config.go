@@ -11,12 +11,11 @@ import (
 
 // Defaults for Config fields left zero.
 const (
-	DefaultScope           = "openid profile email offline_access"
-	DefaultRefreshLeeway   = 60 * time.Second
-	DefaultClockSkew       = 60 * time.Second
-	DefaultTokenLifetime   = time.Hour        // used when the token response has no expires_in
-	TransactionLifetime    = 10 * time.Minute // a login transaction expires after this
-	defaultRequestDeadline = 10 * time.Second
+	DefaultScope         = "openid profile email offline_access"
+	DefaultRefreshLeeway = 60 * time.Second
+	DefaultClockSkew     = 60 * time.Second
+	DefaultTokenLifetime = time.Hour        // used when the token response has no expires_in
+	TransactionLifetime  = 10 * time.Minute // a login transaction expires after this
 )
 
 // Endpoints are the provider's URLs. Any field set here overrides discovery.

@@ -82,7 +82,7 @@ type IDTokenVerifier struct {
 	TrustedAudiences []string
 	Algorithms       []string // see AllowedAlgorithms
 	Mode             SignatureMode
-	Keys             *KeySet // required in SignatureJWKS mode
+	Keys             KeySet // required in SignatureJWKS mode
 	Leeway           time.Duration
 	Now              func() time.Time
 }
@@ -111,7 +111,11 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, raw string, chk IDTokenChe
 		tok, err = jwt.NewParser(jwt.WithValidMethods(v.Algorithms), jwt.WithoutClaimsValidation(), jwt.WithJSONNumber()).
 			ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 				kid, _ := t.Header["kid"].(string)
-				keys, err := v.Keys.keysFor(ctx, kid, t.Method.Alg())
+				if v.Keys == nil {
+					keyErr = newError(CodeInvalidConfig, nil, "no key set to check ID token signatures with")
+					return nil, keyErr
+				}
+				keys, err := v.Keys.VerificationKeys(ctx, kid, t.Method.Alg())
 				if err != nil {
 					keyErr = err
 					return nil, err

@@ -46,7 +46,7 @@ func TestIDTokenVerify(t *testing.T) {
 		return &IDTokenVerifier{
 			Issuer: vIssuer, ClientID: vClient, TrustedAudiences: []string{"https://api.example"},
 			Algorithms: AllowedAlgorithms(nil, algs), Mode: SignatureJWKS,
-			Keys: NewKeySet(srv.url(), httpTestTransport{}, clock.Now), Leeway: time.Minute, Now: clock.Now,
+			Keys: NewRemoteKeySet(srv.url(), httpTestTransport{}, clock.Now, RetryPolicy{}), Leeway: time.Minute, Now: clock.Now,
 		}
 	}
 	base := func() jwt.MapClaims {
@@ -174,7 +174,7 @@ func TestIDTokenKeyRotation(t *testing.T) {
 	srv := newJWKSServer(t, jwksBody(t, jwkJSON(t, &rsa0.PublicKey, "old", "", nil)))
 	clock := newFakeClock()
 	v := &IDTokenVerifier{Issuer: vIssuer, ClientID: vClient, Algorithms: []string{"RS256"}, Mode: SignatureJWKS,
-		Keys: NewKeySet(srv.url(), httpTestTransport{}, clock.Now), Leeway: time.Minute, Now: clock.Now}
+		Keys: NewRemoteKeySet(srv.url(), httpTestTransport{}, clock.Now, RetryPolicy{}), Leeway: time.Minute, Now: clock.Now}
 	claims := jwt.MapClaims{"iss": vIssuer, "sub": "u1", "aud": vClient, "exp": clock.Now().Add(time.Hour).Unix(), "iat": clock.Now().Unix()}
 	_, err := v.Verify(context.Background(), mint(t, jwt.SigningMethodRS256, rsa0, "old", claims), IDTokenCheck{})
 	require.NoError(t, err)
@@ -190,7 +190,7 @@ func TestIDTokenSeveralKeysWithoutKid(t *testing.T) {
 	srv := newJWKSServer(t, jwksBody(t, jwkJSON(t, &rsa0.PublicKey, "", "", nil), jwkJSON(t, &rsa1.PublicKey, "", "", nil)))
 	clock := newFakeClock()
 	v := &IDTokenVerifier{Issuer: vIssuer, ClientID: vClient, Algorithms: []string{"RS256"}, Mode: SignatureJWKS,
-		Keys: NewKeySet(srv.url(), httpTestTransport{}, clock.Now), Leeway: time.Minute, Now: clock.Now}
+		Keys: NewRemoteKeySet(srv.url(), httpTestTransport{}, clock.Now, RetryPolicy{}), Leeway: time.Minute, Now: clock.Now}
 	claims := jwt.MapClaims{"iss": vIssuer, "sub": "u1", "aud": vClient, "exp": clock.Now().Add(time.Hour).Unix(), "iat": clock.Now().Unix()}
 	_, err := v.Verify(context.Background(), mint(t, jwt.SigningMethodRS256, rsa1, "", claims), IDTokenCheck{})
 	assert.NoError(t, err, "the second key is tried after the first fails")
@@ -259,10 +259,7 @@ func FuzzVerifyIDToken(f *testing.F) {
 	f.Add("..")
 	keys, err := ParseJWKS(jwksBody(f, jwkJSON(f, &key.PublicKey, "k", "", nil)))
 	require.NoError(f, err)
-	static := &KeySet{keys: keys, fetched: true, now: func() time.Time { return now }, lastUnknown: now,
-		transport: transportFunc(func(context.Context, *Request, int64) (*Response, error) {
-			return nil, context.Canceled
-		})}
+	static := StaticKeySet{Keys: keys}
 	jwksMode := &IDTokenVerifier{Issuer: vIssuer, ClientID: vClient, Algorithms: []string{"RS256"}, Mode: SignatureJWKS, Keys: static, Leeway: time.Minute, Now: func() time.Time { return now }}
 	tlsMode := &IDTokenVerifier{Issuer: vIssuer, ClientID: vClient, Algorithms: []string{"RS256"}, Mode: SignatureTLS, Leeway: time.Minute, Now: func() time.Time { return now }}
 	f.Fuzz(func(t *testing.T, raw string) {

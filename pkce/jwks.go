@@ -165,33 +165,80 @@ func (k JWK) compatible(alg string) bool {
 // after the first one.
 const unknownKidRefetchInterval = 10 * time.Second
 
-// KeySet caches the provider's keys from jwks_uri. It fetches on first use
-// and again when a token names a kid it does not know (keys rotate just
-// before they sign), sharing one request among concurrent callers.
-type KeySet struct {
+// KeySet supplies the public keys that may have signed an ID token.
+// RemoteKeySet fetches them from the provider's jwks_uri; StaticKeySet
+// holds keys the caller pins (and tests use).
+type KeySet interface {
+	// VerificationKeys returns the keys that may verify a token signed with
+	// alg whose header names kid ("" when it names none), in the order to
+	// try them. Errors are *Error: invalid_id_token when no key fits, or
+	// the transport's network_error or timeout.
+	VerificationKeys(ctx context.Context, kid, alg string) ([]crypto.PublicKey, error)
+}
+
+// StaticKeySet is a fixed set of keys, never fetched or refreshed.
+type StaticKeySet struct {
+	Keys []JWK
+}
+
+// VerificationKeys implements KeySet.
+func (s StaticKeySet) VerificationKeys(_ context.Context, kid, alg string) ([]crypto.PublicKey, error) {
+	if keys := matchKeys(s.Keys, kid, alg); len(keys) > 0 {
+		return keys, nil
+	}
+	return nil, noKeyError(kid, alg)
+}
+
+// matchKeys returns the keys compatible with alg: the one with kid, or for
+// a token without kid every compatible key (to be tried in turn).
+func matchKeys(keys []JWK, kid, alg string) []crypto.PublicKey {
+	var out []crypto.PublicKey
+	for _, k := range keys {
+		if kid != "" && k.KeyID != kid { // OIDC Core 10.1: kid selects the key
+			continue
+		}
+		if k.compatible(alg) {
+			out = append(out, k.Key)
+		}
+	}
+	return out
+}
+
+func noKeyError(kid, alg string) *Error {
+	if kid != "" {
+		return newError(CodeInvalidIDToken, nil, "no key with kid %s for %s in the provider's key set", quoteShort(kid), alg)
+	}
+	return newError(CodeInvalidIDToken, nil, "no key for %s in the provider's key set", alg)
+}
+
+// RemoteKeySet caches the provider's keys from jwks_uri. It fetches on
+// first use and again when a token names a kid it does not know (keys
+// rotate just before they sign), sharing one request among concurrent
+// callers.
+type RemoteKeySet struct {
 	url       string
 	transport Transport
 	now       func() time.Time
 	retry     RetryPolicy // transient fetch failures
+	fetches   singleFlight[[]JWK]
 
 	mu          sync.Mutex
 	keys        []JWK
 	fetched     bool
-	lastUnknown time.Time     // last refetch caused by an unknown kid
-	inflight    chan struct{} // closed when the fetch in progress ends
-	inflightErr error
+	lastUnknown time.Time // last refetch caused by an unknown kid
 }
 
-// NewKeySet returns a KeySet for jwksURL.
-func NewKeySet(jwksURL string, t Transport, now func() time.Time) *KeySet {
+// NewRemoteKeySet returns a RemoteKeySet for jwksURL. now defaults to
+// time.Now, and retry's zero fields to its defaults.
+func NewRemoteKeySet(jwksURL string, t Transport, now func() time.Time, retry RetryPolicy) *RemoteKeySet {
 	if now == nil {
 		now = time.Now
 	}
-	return &KeySet{url: jwksURL, transport: t, now: now, retry: RetryPolicy{}.withDefaults()}
+	return &RemoteKeySet{url: jwksURL, transport: t, now: now, retry: retry.withDefaults()}
 }
 
 // ensure fetches the set unless it is cached, joining a fetch under way.
-func (ks *KeySet) ensure(ctx context.Context) error {
+func (ks *RemoteKeySet) ensure(ctx context.Context) error {
 	ks.mu.Lock()
 	fetched := ks.fetched
 	ks.mu.Unlock()
@@ -201,9 +248,8 @@ func (ks *KeySet) ensure(ctx context.Context) error {
 	return ks.refresh(ctx)
 }
 
-// keysFor returns the keys that may have signed a token with kid and alg,
-// in the order to try them.
-func (ks *KeySet) keysFor(ctx context.Context, kid, alg string) ([]crypto.PublicKey, error) {
+// VerificationKeys implements KeySet.
+func (ks *RemoteKeySet) VerificationKeys(ctx context.Context, kid, alg string) ([]crypto.PublicKey, error) {
 	if err := ks.ensure(ctx); err != nil {
 		return nil, err
 	}
@@ -218,15 +264,12 @@ func (ks *KeySet) keysFor(ctx context.Context, kid, alg string) ([]crypto.Public
 			return keys, nil
 		}
 	}
-	if kid != "" {
-		return nil, newError(CodeInvalidIDToken, nil, "no key with kid %s for %s in the provider's key set", quoteShort(kid), alg)
-	}
-	return nil, newError(CodeInvalidIDToken, nil, "no key for %s in the provider's key set", alg)
+	return nil, noKeyError(kid, alg)
 }
 
 // mayRefetchForUnknownKid allows the first unknown-kid refetch at once and
 // later ones at most every unknownKidRefetchInterval.
-func (ks *KeySet) mayRefetchForUnknownKid() bool {
+func (ks *RemoteKeySet) mayRefetchForUnknownKid() bool {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	now := ks.now()
@@ -237,56 +280,32 @@ func (ks *KeySet) mayRefetchForUnknownKid() bool {
 	return true
 }
 
-// match returns the compatible keys: the one with kid, or without a kid in
-// the token every compatible key (to be tried in turn).
-func (ks *KeySet) match(kid, alg string) []crypto.PublicKey {
+func (ks *RemoteKeySet) match(kid, alg string) []crypto.PublicKey {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	var out []crypto.PublicKey
-	for _, k := range ks.keys {
-		if kid != "" && k.KeyID != kid { // OIDC Core 10.1: kid selects the key
-			continue
-		}
-		if k.compatible(alg) {
-			out = append(out, k.Key)
-		}
-	}
-	return out
+	return matchKeys(ks.keys, kid, alg)
 }
 
-// refresh fetches the set, joining a fetch already under way. A failed
-// fetch keeps the keys cached before it.
-func (ks *KeySet) refresh(ctx context.Context) error {
-	ks.mu.Lock()
-	if ch := ks.inflight; ch != nil {
-		ks.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return newError(CodeTimeout, ctx.Err(), "waiting for the provider's keys")
+// refresh fetches the set, joining a fetch already under way. The fetch
+// belongs to no caller: it runs detached from ctx, bounded by
+// backgroundDeadline, so a caller that gives up does not fail the others.
+// A failed fetch keeps the keys cached before it.
+func (ks *RemoteKeySet) refresh(ctx context.Context) error {
+	_, err := ks.fetches.do(ctx, "waiting for the provider's keys", func() ([]JWK, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundDeadline)
+		defer cancel()
+		keys, err := ks.fetch(ctx)
+		if err == nil {
+			ks.mu.Lock()
+			ks.keys, ks.fetched = keys, true
+			ks.mu.Unlock()
 		}
-		ks.mu.Lock()
-		defer ks.mu.Unlock()
-		return ks.inflightErr
-	}
-	ch := make(chan struct{})
-	ks.inflight = ch
-	ks.mu.Unlock()
-
-	keys, err := ks.fetch(ctx)
-
-	ks.mu.Lock()
-	if err == nil {
-		ks.keys, ks.fetched = keys, true
-	}
-	ks.inflightErr = err
-	ks.inflight = nil
-	close(ch)
-	ks.mu.Unlock()
+		return keys, err
+	})
 	return err
 }
 
-func (ks *KeySet) fetch(ctx context.Context) ([]JWK, error) {
+func (ks *RemoteKeySet) fetch(ctx context.Context) ([]JWK, error) {
 	// Without keys no ID token can be judged: failures are invalid_id_token.
 	resp, err := getDocument(ctx, ks.transport, ks.retry, ks.now, ks.url, CodeInvalidIDToken, "jwks: key set")
 	if err != nil {

@@ -87,59 +87,59 @@ func TestKeySet(t *testing.T) {
 
 	t.Run("fetches on first use and matches kid", func(t *testing.T) {
 		srv := newJWKSServer(t, jwksBody(t, jwkJSON(t, k1, "a", "", nil), jwkJSON(t, k2, "b", "", nil)))
-		ks := NewKeySet(srv.url(), httpTestTransport{}, newFakeClock().Now)
-		keys, err := ks.keysFor(ctx, "b", "RS256")
+		ks := NewRemoteKeySet(srv.url(), httpTestTransport{}, newFakeClock().Now, RetryPolicy{})
+		keys, err := ks.VerificationKeys(ctx, "b", "RS256")
 		require.NoError(t, err)
 		require.Len(t, keys, 1)
 		assert.True(t, k2.Equal(keys[0]))
-		_, err = ks.keysFor(ctx, "a", "RS256")
+		_, err = ks.VerificationKeys(ctx, "a", "RS256")
 		require.NoError(t, err)
 		assert.Equal(t, int32(1), srv.hits.Load(), "cached")
 	})
 	t.Run("a single key is used for a token without kid", func(t *testing.T) {
 		srv := newJWKSServer(t, jwksBody(t, jwkJSON(t, k1, "a", "", nil)))
-		keys, err := NewKeySet(srv.url(), httpTestTransport{}, nil).keysFor(ctx, "", "RS256")
+		keys, err := NewRemoteKeySet(srv.url(), httpTestTransport{}, nil, RetryPolicy{}).VerificationKeys(ctx, "", "RS256")
 		require.NoError(t, err)
 		assert.Len(t, keys, 1)
 	})
 	t.Run("several keys without kid are all candidates", func(t *testing.T) {
 		ec := &ecKey(t, elliptic.P256()).PublicKey
 		srv := newJWKSServer(t, jwksBody(t, jwkJSON(t, k1, "", "", nil), jwkJSON(t, k2, "", "", nil), jwkJSON(t, ec, "", "", nil)))
-		keys, err := NewKeySet(srv.url(), httpTestTransport{}, nil).keysFor(ctx, "", "RS256")
+		keys, err := NewRemoteKeySet(srv.url(), httpTestTransport{}, nil, RetryPolicy{}).VerificationKeys(ctx, "", "RS256")
 		require.NoError(t, err)
 		assert.Len(t, keys, 2, "both RSA keys, not the EC one")
 	})
 	t.Run("alg must suit the key", func(t *testing.T) {
 		srv := newJWKSServer(t, jwksBody(t, jwkJSON(t, k1, "a", "RS256", nil)))
-		_, err := NewKeySet(srv.url(), httpTestTransport{}, nil).keysFor(ctx, "a", "PS256")
+		_, err := NewRemoteKeySet(srv.url(), httpTestTransport{}, nil, RetryPolicy{}).VerificationKeys(ctx, "a", "PS256")
 		assert.Equal(t, CodeInvalidIDToken, ErrorCode(err), "the JWK's alg restricts it")
 		p384 := &ecKey(t, elliptic.P384()).PublicKey
 		srv2 := newJWKSServer(t, jwksBody(t, jwkJSON(t, p384, "e", "", nil)))
-		_, err = NewKeySet(srv2.url(), httpTestTransport{}, nil).keysFor(ctx, "e", "ES256")
+		_, err = NewRemoteKeySet(srv2.url(), httpTestTransport{}, nil, RetryPolicy{}).VerificationKeys(ctx, "e", "ES256")
 		assert.Equal(t, CodeInvalidIDToken, ErrorCode(err), "ES256 needs P-256")
 	})
 	t.Run("unknown kid refetches once, then at most every 10 s", func(t *testing.T) {
 		clock := newFakeClock()
 		srv := newJWKSServer(t, jwksBody(t, jwkJSON(t, k1, "a", "", nil)))
-		ks := NewKeySet(srv.url(), httpTestTransport{}, clock.Now)
-		_, err := ks.keysFor(ctx, "a", "RS256")
+		ks := NewRemoteKeySet(srv.url(), httpTestTransport{}, clock.Now, RetryPolicy{})
+		_, err := ks.VerificationKeys(ctx, "a", "RS256")
 		require.NoError(t, err)
 
 		srv.set(200, jwksBody(t, jwkJSON(t, k1, "a", "", nil), jwkJSON(t, k2, "b", "", nil))) // rotated just before signing
-		keys, err := ks.keysFor(ctx, "b", "RS256")
+		keys, err := ks.VerificationKeys(ctx, "b", "RS256")
 		require.NoError(t, err, "refetched at once although the set is fresh")
 		assert.True(t, k2.Equal(keys[0]))
 		assert.Equal(t, int32(2), srv.hits.Load())
 
-		_, err = ks.keysFor(ctx, "c", "RS256")
+		_, err = ks.VerificationKeys(ctx, "c", "RS256")
 		assert.Equal(t, CodeInvalidIDToken, ErrorCode(err))
 		assert.Equal(t, int32(2), srv.hits.Load(), "a further unknown kid within 10 s: no fetch")
 		clock.Advance(5 * time.Second)
-		_, err = ks.keysFor(ctx, "c", "RS256")
+		_, err = ks.VerificationKeys(ctx, "c", "RS256")
 		assert.Equal(t, CodeInvalidIDToken, ErrorCode(err))
 		assert.Equal(t, int32(2), srv.hits.Load(), "still rate-limited")
 		clock.Advance(5 * time.Second)
-		_, _ = ks.keysFor(ctx, "c", "RS256")
+		_, _ = ks.VerificationKeys(ctx, "c", "RS256")
 		assert.Equal(t, int32(3), srv.hits.Load(), "allowed again after 10 s")
 	})
 	t.Run("concurrent lookups share one request", func(t *testing.T) {
@@ -148,14 +148,14 @@ func TestKeySet(t *testing.T) {
 		srv.mu.Lock()
 		srv.gate = gate
 		srv.mu.Unlock()
-		ks := NewKeySet(srv.url(), httpTestTransport{}, nil)
+		ks := NewRemoteKeySet(srv.url(), httpTestTransport{}, nil, RetryPolicy{})
 		var wg sync.WaitGroup
 		errs := make(chan error, 50)
 		for i := 0; i < 50; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := ks.keysFor(ctx, "a", "RS256")
+				_, err := ks.VerificationKeys(ctx, "a", "RS256")
 				errs <- err
 			}()
 		}
@@ -171,16 +171,16 @@ func TestKeySet(t *testing.T) {
 	})
 	t.Run("cached keys survive a failed refetch", func(t *testing.T) {
 		srv := newJWKSServer(t, jwksBody(t, jwkJSON(t, k1, "a", "", nil)))
-		ks := NewKeySet(srv.url(), httpTestTransport{}, newFakeClock().Now)
-		_, err := ks.keysFor(ctx, "a", "RS256")
+		ks := NewRemoteKeySet(srv.url(), httpTestTransport{}, newFakeClock().Now, RetryPolicy{})
+		_, err := ks.VerificationKeys(ctx, "a", "RS256")
 		require.NoError(t, err)
 		srv.set(500, []byte(`oops`))
-		_, err = ks.keysFor(ctx, "new", "RS256")
+		_, err = ks.VerificationKeys(ctx, "new", "RS256")
 		require.Error(t, err)
 		var e *Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, 500, e.Status)
-		keys, err := ks.keysFor(ctx, "a", "RS256")
+		keys, err := ks.VerificationKeys(ctx, "a", "RS256")
 		require.NoError(t, err, "the old key is still there")
 		assert.Len(t, keys, 1)
 	})
@@ -203,9 +203,8 @@ func TestKeySet(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				srv := newJWKSServer(t, tt.body)
 				srv.set(tt.status, tt.body)
-				ks := NewKeySet(srv.url(), httpTestTransport{}, nil)
-				ks.retry.Sleep = func(context.Context, time.Duration) error { return nil }
-				_, err := ks.keysFor(ctx, "a", "RS256")
+				ks := NewRemoteKeySet(srv.url(), httpTestTransport{}, nil, RetryPolicy{Sleep: func(context.Context, time.Duration) error { return nil }})
+				_, err := ks.VerificationKeys(ctx, "a", "RS256")
 				assert.Equal(t, tt.wantHits, srv.hits.Load())
 				assert.Equal(t, tt.wantCode, ErrorCode(err))
 				var e *Error
@@ -213,7 +212,7 @@ func TestKeySet(t *testing.T) {
 				assert.Equal(t, tt.wantStatus, e.Status)
 
 				srv.set(200, good) // the provider recovers: the next lookup fetches again
-				keys, err := ks.keysFor(ctx, "a", "RS256")
+				keys, err := ks.VerificationKeys(ctx, "a", "RS256")
 				require.NoError(t, err)
 				assert.Len(t, keys, 1)
 			})
@@ -221,9 +220,9 @@ func TestKeySet(t *testing.T) {
 	})
 	t.Run("first fetch failures", func(t *testing.T) {
 		srv := newJWKSServer(t, []byte(`not json`))
-		_, err := NewKeySet(srv.url(), httpTestTransport{}, nil).keysFor(ctx, "a", "RS256")
+		_, err := NewRemoteKeySet(srv.url(), httpTestTransport{}, nil, RetryPolicy{}).VerificationKeys(ctx, "a", "RS256")
 		assert.Equal(t, CodeInvalidIDToken, ErrorCode(err))
-		_, err = NewKeySet("http://127.0.0.1:1/jwks", httpTestTransport{}, nil).keysFor(ctx, "a", "RS256")
+		_, err = NewRemoteKeySet("http://127.0.0.1:1/jwks", httpTestTransport{}, nil, RetryPolicy{}).VerificationKeys(ctx, "a", "RS256")
 		assert.Equal(t, CodeNetworkError, ErrorCode(err))
 	})
 }

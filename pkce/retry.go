@@ -15,22 +15,22 @@ import (
 // MaxAttempts, or when the server asks to wait longer than MaxDelay, the
 // call fails and the session is kept.
 type RetryPolicy struct {
-	MaxAttempts int           // total attempts, default 3
-	BaseDelay   time.Duration // first backoff, default 250 ms
-	MaxDelay    time.Duration // cap on any one wait, default 5 s
+	MaxAttempts int           // total attempts, default DefaultRetryAttempts
+	BaseDelay   time.Duration // first backoff, default DefaultRetryBaseDelay
+	MaxDelay    time.Duration // cap on any one wait, default DefaultRetryMaxDelay
 	// Sleep waits d or until ctx ends; default a timer. Tests inject it.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = 3
+		p.MaxAttempts = DefaultRetryAttempts
 	}
 	if p.BaseDelay <= 0 {
-		p.BaseDelay = 250 * time.Millisecond
+		p.BaseDelay = DefaultRetryBaseDelay
 	}
 	if p.MaxDelay <= 0 {
-		p.MaxDelay = 5 * time.Second
+		p.MaxDelay = DefaultRetryMaxDelay
 	}
 	if p.Sleep == nil {
 		p.Sleep = sleepCtx

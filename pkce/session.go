@@ -186,7 +186,7 @@ func (c *Client) Token(ctx context.Context, force bool) (Token, error) {
 // and installs the result, unless the session changed meanwhile.
 func (c *Client) refresh(f *flight, gen uint64, prev *session) {
 	defer close(f.done)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*defaultRequestDeadline)
+	ctx, cancel := context.WithTimeout(context.Background(), backgroundDeadline)
 	defer cancel()
 
 	var received time.Time

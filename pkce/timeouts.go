@@ -1,0 +1,33 @@
+package pkce
+
+import "time"
+
+// Every wait in mezzo is bounded. These are the bounds, in one place; the
+// host (package jsbridge) uses them too.
+//
+//	one API call (CallTimeout, 60 s)
+//	└─ work no caller owns: the shared refresh or key fetch (backgroundDeadline, 30 s)
+//	   └─ up to DefaultRetryAttempts (3) attempts, with at most DefaultRetryMaxDelay (5 s) between them
+//	      └─ one HTTP request (DefaultRequestTimeout, 10 s; requestTimeoutSeconds in JS)
+const (
+	// CallTimeout bounds one call into the client from the host (each JS
+	// method), retries and waits included.
+	CallTimeout = 60 * time.Second
+
+	// DefaultRequestTimeout bounds one HTTP request to the provider when the
+	// host sets no other (jsbridge.Fetch.Timeout).
+	DefaultRequestTimeout = 10 * time.Second
+
+	// DefaultRetryAttempts, DefaultRetryBaseDelay and DefaultRetryMaxDelay
+	// are RetryPolicy's defaults: attempts in all, the first backoff, and the
+	// cap on any one wait (a longer Retry-After fails the call at once).
+	DefaultRetryAttempts  = 3
+	DefaultRetryBaseDelay = 250 * time.Millisecond
+	DefaultRetryMaxDelay  = 5 * time.Second
+
+	// backgroundDeadline bounds a run that no caller owns (the refresh and
+	// the key fetch shared by concurrent callers, see singleFlight): every
+	// attempt at its full request timeout. Callers stop waiting on their own
+	// context; the run stops here.
+	backgroundDeadline = DefaultRetryAttempts * DefaultRequestTimeout
+)
