@@ -5,15 +5,11 @@ package jsbridge
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/hack-pad/safejs"
 
 	"github.com/mezzo-auth/mezzo/pkce"
 )
-
-// callTimeout bounds any one API call made from JS.
-const callTimeout = 60 * time.Second
 
 // Register hands the API object to the loader by calling
 // globalThis.__mezzoReady(api) (see web/src/loader.js), or, without a
@@ -77,7 +73,7 @@ func newHandle(opts, emit safejs.Value) (any, error) {
 	cfg.Transport = Fetch{Timeout: parsed.RequestTimeout}
 	cfg.Store = SessionStore{}
 	cfg.OnEvent = h.onEvent
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
 	defer cancel()
 	if h.c, err = pkce.NewClient(ctx, cfg); err != nil {
 		return nil, err
@@ -126,7 +122,7 @@ func (h *handle) login(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
 	defer cancel()
 	u, err := h.c.Login(ctx, opts)
 	if err != nil {
@@ -157,7 +153,7 @@ func (h *handle) handleRedirectCallback(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
 	defer cancel()
 	returnTo, err := h.c.HandleCallback(ctx, u)
 	// Success or not, the code must not linger in the address bar.
@@ -171,10 +167,10 @@ func (h *handle) handleRedirectCallback(args []safejs.Value) (any, error) {
 }
 
 func (h *handle) getToken(args []safejs.Value) (any, error) {
-	force := truthy(arg(args, 0))
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	opts := pkce.TokenOptions{ForceRefresh: truthy(arg(args, 0))}
+	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
 	defer cancel()
-	tok, err := h.c.Token(ctx, force)
+	tok, err := h.c.Token(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +198,7 @@ func (h *handle) getUser([]safejs.Value) any {
 }
 
 func (h *handle) getUserinfo([]safejs.Value) (any, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
 	defer cancel()
 	claims, err := h.c.Userinfo(ctx)
 	if err != nil {
@@ -230,7 +226,7 @@ func (h *handle) logout(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
 	defer cancel()
 	u, err := h.c.Logout(ctx, opts)
 	if err != nil {
@@ -248,7 +244,7 @@ func (h *handle) logout(args []safejs.Value) (any, error) {
 }
 
 func (h *handle) close([]safejs.Value) any {
-	_, _ = h.c.Logout(context.Background(), pkce.LogoutOptions{}) // stops timers; no network
+	h.c.Close() // forgets the session and stops renewal; no request, no navigation
 	for _, f := range h.funcs {
 		f.Release()
 	}

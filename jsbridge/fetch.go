@@ -11,12 +11,9 @@ import (
 	"github.com/mezzo-auth/mezzo/pkce"
 )
 
-// DefaultFetchTimeout bounds one request when the caller's context does not.
-const DefaultFetchTimeout = 10 * time.Second
-
 // Fetch implements pkce.Transport over globalThis.fetch.
 type Fetch struct {
-	Timeout time.Duration // default DefaultFetchTimeout
+	Timeout time.Duration // default pkce.DefaultRequestTimeout
 }
 
 // Do implements pkce.Transport. The request is aborted through an
@@ -24,7 +21,7 @@ type Fetch struct {
 func (f Fetch) Do(ctx context.Context, r *pkce.Request, maxBody int64) (*pkce.Response, error) {
 	timeout := f.Timeout
 	if timeout <= 0 {
-		timeout = DefaultFetchTimeout
+		timeout = pkce.DefaultRequestTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -168,7 +168,7 @@ var clientOptionFields = []string{
 // only the bridge uses.
 type clientOptions struct {
 	pkce.Config
-	RequestTimeout time.Duration // one fetch; 0 means DefaultFetchTimeout
+	RequestTimeout time.Duration // one fetch; 0 means pkce.DefaultRequestTimeout
 }
 
 // parseClientOptions maps ClientOptions onto pkce.Config; pkce validates

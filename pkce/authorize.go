@@ -120,6 +120,9 @@ func setIf(q url.Values, k, v string) {
 // Login builds the authorization request, saves its transaction in the
 // store, and returns the URL the host must navigate to.
 func (c *Client) Login(ctx context.Context, opts LoginOptions) (string, error) {
+	if err := c.checkOpen(); err != nil {
+		return "", err
+	}
 	if c.cfg.Store == nil {
 		return "", newError(CodeInvalidConfig, nil, "a transaction store is required to log in")
 	}
@@ -144,21 +147,8 @@ func SafeReturnTo(redirectURI, returnTo string) string {
 	if returnTo == "" {
 		return "/"
 	}
-	// Browsers read "\" as "/" and drop tabs and newlines, so "/\evil.com"
-	// would leave the origin; refuse such input outright.
-	if strings.ContainsAny(returnTo, "\\\t\r\n") {
-		return "/"
-	}
-	base, err := url.Parse(redirectURI)
+	u, err := sameOrigin(redirectURI, returnTo)
 	if err != nil {
-		return "/"
-	}
-	ref, err := url.Parse(returnTo)
-	if err != nil {
-		return "/"
-	}
-	u := base.ResolveReference(ref)
-	if u.Scheme != base.Scheme || u.Host != base.Host || u.User != nil {
 		return "/"
 	}
 	out := u.EscapedPath()

@@ -1,10 +1,149 @@
 package pkce
 
 import (
+	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 )
+
+// HandleCallback completes a login: it consumes the pending transaction,
+// checks the authorization response, exchanges the code, validates the ID
+// token and starts the session. It returns the return path saved at login.
+// The transaction is removed whatever the outcome, and no token request is
+// made after any rejection.
+func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, error) {
+	tx, p, err := c.takeTransaction(ctx, rawURL)
+	if err != nil {
+		return "", err
+	}
+	if err := c.completeLogin(ctx, tx, p.Code); err != nil {
+		return "", err
+	}
+	return tx.ReturnTo, nil
+}
+
+// takeTransaction consumes the pending transaction and checks the
+// authorization response in rawURL against it. Only a sound transaction
+// matched by a sound response comes back.
+func (c *Client) takeTransaction(ctx context.Context, rawURL string) (*Transaction, *CallbackParams, error) {
+	if err := c.checkOpen(); err != nil {
+		return nil, nil, err
+	}
+	if c.cfg.Store == nil {
+		return nil, nil, newError(CodeInvalidConfig, nil, "a transaction store is required to handle callbacks")
+	}
+	data, err := c.cfg.Store.Take(ctx) // consumed on first use, whatever follows
+	if err != nil {
+		return nil, nil, &Error{Code: CodeMissingTransaction, Err: err, Description: "login transaction could not be read"}
+	}
+	p, perr := ParseCallback(rawURL)
+	if data == nil {
+		if perr == nil && c.consumed(p.State) {
+			return nil, nil, &Error{Code: CodeInvalidCallback, Err: ErrReplayedCallback, Description: "this callback was already processed"}
+		}
+		return nil, nil, &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "no login is pending in this tab"}
+	}
+	tx, err := c.decodeTransaction(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.markConsumed(tx.State)
+	if tx.expired(c.cfg.Now()) {
+		return nil, nil, &Error{Code: CodeMissingTransaction, Err: ErrTransactionExpired, Description: "login transaction is older than 10 minutes"}
+	}
+	if tx.Issuer != c.cfg.Issuer || tx.RedirectURI != c.cfg.RedirectURI {
+		return nil, nil, &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "pending login was started for another issuer or redirect URI"}
+	}
+	if perr != nil {
+		return nil, nil, perr
+	}
+	if err := c.checkCallback(p, tx); err != nil {
+		return nil, nil, err
+	}
+	return tx, p, nil
+}
+
+// decodeTransaction reads a stored transaction. The store is outside our
+// memory (sessionStorage): what it held is checked, not trusted.
+func (c *Client) decodeTransaction(data []byte) (*Transaction, error) {
+	var tx Transaction
+	if err := json.Unmarshal(data, &tx); err != nil || tx.State == "" {
+		return nil, &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "stored login transaction is unreadable"}
+	}
+	if ValidateVerifier(tx.Verifier) != nil { // RFC 7636 §4.1
+		return nil, &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "stored login transaction has a malformed code_verifier"}
+	}
+	tx.ReturnTo = SafeReturnTo(c.cfg.RedirectURI, tx.ReturnTo) // never an open redirect, even from a tampered store
+	return &tx, nil
+}
+
+// completeLogin exchanges code for tokens, validates the ID token and
+// starts the session.
+func (c *Client) completeLogin(ctx context.Context, tx *Transaction, code string) error {
+	openid := hasScope(tx.Scope, "openid")
+	// The ID token's signature will need the provider's keys: fetch them
+	// alongside the code exchange rather than after it.
+	keysReady := make(chan error, 1) // buffered: the fetch never waits for a reader
+	if c.keys != nil && openid {
+		go func() { keysReady <- c.keys.ensure(ctx) }()
+	} else {
+		keysReady <- nil
+	}
+	received := c.cfg.Now()
+	tr, _, err := c.tokenRequest(ctx, formOf(
+		"grant_type", "authorization_code", // RFC 6749 §4.1.3
+		"code", code,
+		"redirect_uri", tx.RedirectURI,
+		"code_verifier", tx.Verifier, // RFC 7636 §4.5
+	))
+	if err != nil {
+		return err
+	}
+	if tr.IDToken == "" && openid { // OIDC Core 3.1.3.3: id_token REQUIRED
+		return &Error{Code: CodeInvalidTokenResponse, Description: "token response has no id_token although openid was requested"}
+	}
+	if err := <-keysReady; err != nil {
+		return err
+	}
+	var idt *IDToken
+	if tr.IDToken != "" {
+		if idt, err = c.verifier.Verify(ctx, tr.IDToken, loginCheck(tx, tr.AccessToken)); err != nil {
+			return err
+		}
+	}
+	return c.startSession(newSession(tr, idt, tx.Scope, received, c.cfg.RefreshLeeway))
+}
+
+// loginCheck is what the login's ID token must match beyond the verifier's
+// configuration.
+func loginCheck(tx *Transaction, accessToken string) IDTokenCheck {
+	chk := IDTokenCheck{Nonce: tx.Nonce, AccessToken: accessToken}
+	if tx.MaxAge != nil {
+		d := secondsDuration(float64(*tx.MaxAge))
+		chk.MaxAge = &d
+	}
+	return chk
+}
+
+// startSession installs s, unless the client was closed meanwhile, and
+// tells the host: a new access token exists, to cache and show its expiry.
+func (c *Client) startSession(s *session) (err error) {
+	defer func() { // after the unlock below
+		if err == nil {
+			c.emit(Event{Type: EventTokenRefreshed, ExpiresAt: s.expiresAt, Scope: s.scope, Token: s.token()})
+		}
+	}()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return errClosed()
+	}
+	c.installLocked(s)
+	return nil
+}
 
 // CallbackParams are the parameters of an authorization response.
 type CallbackParams struct {
@@ -13,6 +152,23 @@ type CallbackParams struct {
 	Error, ErrorDescription string
 	ErrorURI                string
 	HasImplicit             bool // access_token or id_token present
+}
+
+func (c *Client) consumed(state string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.used[state]
+	return ok
+}
+
+func (c *Client) markConsumed(state string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.used[state] = struct{}{}
+}
+
+func hasScope(scope, want string) bool {
+	return slices.Contains(strings.Fields(scope), want)
 }
 
 // ParseCallback reads the authorization response from rawURL's query, or

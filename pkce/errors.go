@@ -23,6 +23,7 @@ const (
 	CodeInvalidGrant         = "invalid_grant"
 	CodeInvalidUserinfo      = "invalid_userinfo"
 	CodeInvalidArgument      = "invalid_argument" // a bad argument to a method (not configuration)
+	CodeClientClosed         = "client_closed"    // any call after Client.Close
 )
 
 // Error is the one error type callers branch on. Code is stable; Description
@@ -82,4 +83,5 @@ var (
 	ErrSessionEnded        = errors.New("session ended")
 	ErrNotAuthenticated    = errors.New("not authenticated")
 	ErrRefreshClaimsChange = errors.New("refreshed ID token changed identity claims")
+	ErrClientClosed        = errors.New("client closed")
 )

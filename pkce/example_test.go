@@ -110,7 +110,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	tok, _ := client.Token(ctx, false)
+	tok, _ := client.Token(ctx, pkce.TokenOptions{})
 	fmt.Println(returnTo, tok.AccessToken, client.Claims()["sub"], client.Authenticated())
 
 	_, _ = client.Logout(ctx, pkce.LogoutOptions{})

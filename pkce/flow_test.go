@@ -106,7 +106,7 @@ func TestHandleCallbackExchangesCode(t *testing.T) {
 
 	assert.True(t, h.client.Authenticated())
 	assert.Equal(t, "user-1", h.client.Claims()["sub"])
-	tok, err := h.client.Token(context.Background(), false)
+	tok, err := h.client.Token(context.Background(), TokenOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "at-1", tok.AccessToken)
 	assert.Equal(t, h.clock.Now().Add(300*time.Second), tok.ExpiresAt)

@@ -267,3 +267,11 @@ func (h *harness) eventTypes() []string {
 }
 
 func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// queryOf parses rawURL and returns its query.
+func queryOf(t testing.TB, rawURL string) url.Values {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	require.NoError(t, err)
+	return u.Query()
+}

@@ -22,6 +22,9 @@ type LogoutOptions struct {
 // end-session URL is returned ("" when the provider has none) for the host
 // to navigate to. A revocation failure is returned alongside the URL.
 func (c *Client) Logout(ctx context.Context, opts LogoutOptions) (string, error) {
+	if err := c.checkOpen(); err != nil {
+		return "", err
+	}
 	returnTo, err := c.postLogoutURI(opts.ReturnTo)
 	if err != nil {
 		return "", err
@@ -82,14 +85,9 @@ func (c *Client) postLogoutURI(returnTo string) (string, error) {
 	if returnTo == "" {
 		return c.cfg.RedirectURI, nil
 	}
-	base, _ := url.Parse(c.cfg.RedirectURI) // validated in NewClient
-	ref, err := url.Parse(returnTo)
-	if err != nil || strings.ContainsAny(returnTo, "\\\t\r\n") {
-		return "", newError(CodeInvalidArgument, nil, "logout returnTo is not a valid URL")
-	}
-	u := base.ResolveReference(ref)
-	if u.Scheme != base.Scheme || u.Host != base.Host {
-		return "", newError(CodeInvalidArgument, nil, "logout returnTo must be on the same origin as the redirect URI")
+	u, err := sameOrigin(c.cfg.RedirectURI, returnTo)
+	if err != nil {
+		return "", newError(CodeInvalidArgument, nil, "logout returnTo %v", err)
 	}
 	return u.String(), nil
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math"
-	"net/url"
 	"strings"
 	"time"
 )
@@ -115,77 +113,76 @@ func secondsDuration(s float64) time.Duration {
 	return time.Duration(s * float64(time.Second))
 }
 
-func formOf(kv ...string) url.Values {
-	v := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		v.Set(kv[i], kv[i+1])
-	}
-	return v
+// TokenOptions control Client.Token.
+type TokenOptions struct {
+	// ForceRefresh renews the token even while the cached one is valid, and
+	// reports a failed renewal instead of falling back to the cached token.
+	ForceRefresh bool
 }
 
-// flight is one refresh shared by every caller that asks during it.
-type flight struct {
-	done     chan struct{}
+// renewal is the outcome of one refresh, shared by every caller that waited
+// for it.
+type renewal struct {
 	tok      Token
-	err      error
 	fallback *Token // the still-valid current token, when the refresh failed but the session lives
 }
 
 // Token returns an access token: the cached one while it is valid beyond
 // the renewal leeway, else a fresh one from a refresh. Any number of
-// concurrent callers share one token request. force renews regardless.
-func (c *Client) Token(ctx context.Context, force bool) (Token, error) {
+// concurrent callers share one token request.
+func (c *Client) Token(ctx context.Context, opts TokenOptions) (Token, error) {
+	run, tok, err := c.cachedOrRenewal(opts.ForceRefresh)
+	if run == nil {
+		return tok, err
+	}
+	r, err := run.wait(ctx, "waiting for token renewal")
+	if err != nil && !opts.ForceRefresh && r.fallback != nil {
+		return *r.fallback, nil
+	}
+	return r.tok, err
+}
+
+// cachedOrRenewal returns the cached token (or why there is none), or the
+// renewal to wait for, joining the one under way.
+func (c *Client) cachedOrRenewal(force bool) (_ *flightRun[renewal], _ Token, err error) {
+	var emit *Event
+	defer func() { // after the unlock below
+		if emit != nil {
+			c.emit(*emit)
+		}
+	}()
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, Token{}, errClosed()
+	}
 	s := c.sess
 	if s == nil {
-		c.mu.Unlock()
-		return Token{}, &Error{Code: CodeLoginRequired, Err: ErrNotAuthenticated, Description: "not signed in"}
+		return nil, Token{}, &Error{Code: CodeLoginRequired, Err: ErrNotAuthenticated, Description: "not signed in"}
 	}
 	now := c.cfg.Now()
-	if !force && now.Before(s.refreshAt) {
-		c.mu.Unlock()
-		return s.token(), nil
-	}
-	if s.refreshToken == "" {
-		if now.Before(s.expiresAt) { // cannot renew, but still good
-			c.mu.Unlock()
-			if force {
-				return Token{}, &Error{Code: CodeLoginRequired, Description: "no refresh token; sign in again to renew"}
-			}
-			return s.token(), nil
-		}
+	switch {
+	case !force && now.Before(s.refreshAt):
+		return nil, s.token(), nil
+	case s.refreshToken != "":
+		gen := c.gen
+		return c.renewals.join(func() (renewal, error) { return c.refresh(gen, s) }), Token{}, nil
+	case !now.Before(s.expiresAt): // expired, and nothing to renew with
 		c.endLocked()
-		c.mu.Unlock()
 		err := &Error{Code: CodeLoginRequired, Err: ErrSessionEnded, Description: "access token expired and there is no refresh token"}
-		c.emit(Event{Type: EventSessionExpired, Err: err})
-		return Token{}, err
+		emit = &Event{Type: EventSessionExpired, Err: err}
+		return nil, Token{}, err
+	case force:
+		return nil, Token{}, &Error{Code: CodeLoginRequired, Description: "no refresh token; sign in again to renew"}
 	}
-	f := c.flight
-	if f == nil {
-		f = &flight{done: make(chan struct{})}
-		c.flight = f
-		go c.refresh(f, c.gen, s)
-	}
-	c.mu.Unlock()
-
-	select {
-	case <-f.done:
-	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return Token{}, newError(CodeTimeout, ctx.Err(), "waiting for token renewal timed out")
-		}
-		return Token{}, newError(CodeNetworkError, ctx.Err(), "waiting for token renewal was cancelled")
-	}
-	if f.err != nil && !force && f.fallback != nil {
-		return *f.fallback, nil
-	}
-	return f.tok, f.err
+	return nil, s.token(), nil // cannot renew, but still good
 }
 
 // refresh runs one refresh-token grant (RFC 6749 §6) with bounded retries
-// and installs the result, unless the session changed meanwhile.
-func (c *Client) refresh(f *flight, gen uint64, prev *session) {
-	defer close(f.done)
+// and installs the result, unless the session changed meanwhile. It runs
+// for every caller that waits, none of whom owns it: backgroundDeadline
+// bounds it. What to emit is decided under the lock and emitted after it.
+func (c *Client) refresh(gen uint64, prev *session) (_ renewal, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), backgroundDeadline)
 	defer cancel()
 
@@ -201,38 +198,40 @@ func (c *Client) refresh(f *flight, gen uint64, prev *session) {
 		next, err = c.sessionFromRefresh(ctx, tr, prev, received)
 	}
 
+	var emit *Event
+	defer func() { // after the unlock below
+		if emit != nil {
+			c.emit(*emit)
+		}
+	}()
 	c.mu.Lock()
-	if c.flight == f {
-		c.flight = nil
-	}
-	if c.gen != gen { // logged out or signed in anew meanwhile: drop the result
-		c.mu.Unlock()
-		f.err = &Error{Code: CodeLoginRequired, Err: ErrSessionEnded, Description: "session ended while renewing"}
-		return
-	}
+	defer c.mu.Unlock()
 	switch {
+	case c.closed:
+		return renewal{}, errClosed()
+	case c.gen != gen: // logged out or signed in anew meanwhile: drop the result
+		return renewal{}, &Error{Code: CodeLoginRequired, Err: ErrSessionEnded, Description: "session ended while renewing"}
 	case err == nil:
 		c.installLocked(next)
-		c.mu.Unlock()
-		f.tok = next.token()
-		c.emit(Event{Type: EventTokenRefreshed, ExpiresAt: next.expiresAt, Scope: next.scope, Token: f.tok})
+		emit = &Event{Type: EventTokenRefreshed, ExpiresAt: next.expiresAt, Scope: next.scope, Token: next.token()}
+		return renewal{tok: next.token()}, nil
 	case ErrorCode(err) == CodeInvalidGrant: // RFC 6749 §5.2: refresh token invalid, expired or revoked
 		c.endLocked()
-		c.mu.Unlock()
-		f.err = &Error{Code: CodeLoginRequired, Err: err, Description: "session expired; sign in again"}
-		c.emit(Event{Type: EventSessionExpired, Err: f.err})
-	default: // keep the session and its refresh token; a later call may succeed
-		if now := c.cfg.Now(); now.Before(prev.expiresAt) {
-			t := prev.token()
-			f.fallback = &t
-			if transient(err) { // try once more in the background while the token lasts
-				c.scheduleLocked(min(c.cfg.Retry.MaxDelay, prev.expiresAt.Sub(now)), gen)
-			}
-		}
-		c.mu.Unlock()
-		f.err = err
-		c.emit(Event{Type: EventError, Err: err})
+		ended := &Error{Code: CodeLoginRequired, Err: err, Description: "session expired; sign in again"}
+		emit = &Event{Type: EventSessionExpired, Err: ended}
+		return renewal{}, ended
 	}
+	// Keep the session and its refresh token; a later call may succeed.
+	var r renewal
+	if now := c.cfg.Now(); now.Before(prev.expiresAt) {
+		t := prev.token()
+		r.fallback = &t
+		if transient(err) { // try once more in the background while the token lasts
+			c.scheduleLocked(min(c.cfg.Retry.MaxDelay, prev.expiresAt.Sub(now)), gen)
+		}
+	}
+	emit = &Event{Type: EventError, Err: err}
+	return r, err
 }
 
 // sessionFromRefresh validates a refresh reply into a new session.
@@ -284,7 +283,7 @@ func (c *Client) renewInBackground(gen uint64) {
 		return
 	}
 	c.mu.Unlock()
-	_, _ = c.Token(context.Background(), false) // outcome is reported through events
+	_, _ = c.Token(context.Background(), TokenOptions{}) // outcome is reported through events
 }
 
 // endLocked drops the session and everything tied to it.

@@ -16,7 +16,7 @@ import (
 
 func TestTokenBeforeLogin(t *testing.T) {
 	h := newHarness(t)
-	_, err := h.client.Token(context.Background(), false)
+	_, err := h.client.Token(context.Background(), TokenOptions{})
 	assert.Equal(t, CodeLoginRequired, ErrorCode(err))
 	assert.ErrorIs(t, err, ErrNotAuthenticated)
 }
@@ -27,21 +27,21 @@ func TestTokenRefreshRotation(t *testing.T) {
 	ctx := context.Background()
 
 	h.clock.Advance(200 * time.Second) // still 100 s of life, beyond the 60 s leeway
-	tok, err := h.client.Token(ctx, false)
+	tok, err := h.client.Token(ctx, TokenOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "at-1", tok.AccessToken)
 	assert.Equal(t, 1, h.tokens.count(), "no refresh while valid beyond the leeway")
 
 	h.clock.Advance(45 * time.Second) // 55 s left: inside the leeway; the timer fires the refresh
 	require.Eventually(t, func() bool { return h.tokens.count() == 2 }, time.Second, time.Millisecond)
-	tok, err = h.client.Token(ctx, false)
+	tok, err = h.client.Token(ctx, TokenOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "at-2", tok.AccessToken)
 	assert.Equal(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt-1"}, "client_id": {hClientID}}, h.tokens.form(1),
 		"exact refresh form: no scope (never more than granted), no secret")
 	assert.Empty(t, h.tokens.requests[1].Header["authorization"])
 
-	_, err = h.client.Token(ctx, true)
+	_, err = h.client.Token(ctx, TokenOptions{ForceRefresh: true})
 	require.NoError(t, err)
 	assert.Equal(t, "rt-2", h.tokens.form(2).Get("refresh_token"), "the rotated token replaces the old one")
 	for i := 2; i < h.tokens.count(); i++ {
@@ -57,7 +57,7 @@ func TestRefreshWithoutNewRefreshTokenKeepsOld(t *testing.T) {
 		return jsonResponse(200, map[string]any{"access_token": "at-" + string(rune('0'+n)), "token_type": "Bearer", "expires_in": 300}), nil
 	}
 	for i := 0; i < 2; i++ {
-		_, err := h.client.Token(context.Background(), true)
+		_, err := h.client.Token(context.Background(), TokenOptions{ForceRefresh: true})
 		require.NoError(t, err)
 	}
 	assert.Equal(t, "rt-1", h.tokens.form(1).Get("refresh_token"))
@@ -84,7 +84,7 @@ func TestTokenSingleFlight(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			tok, err := h.client.Token(context.Background(), false)
+			tok, err := h.client.Token(context.Background(), TokenOptions{})
 			results[i], errs[i] = tok.AccessToken, err
 		}(i)
 	}
@@ -105,7 +105,7 @@ func TestRefreshInvalidGrantEndsSession(t *testing.T) {
 	h.tokens.reply = func(int, url.Values) (*Response, error) {
 		return jsonResponse(400, map[string]any{"error": "invalid_grant", "error_description": "refresh token reused"}), nil
 	}
-	_, err := h.client.Token(context.Background(), true)
+	_, err := h.client.Token(context.Background(), TokenOptions{ForceRefresh: true})
 	assert.Equal(t, CodeLoginRequired, ErrorCode(err))
 	assert.Equal(t, CodeInvalidGrant, ErrorCode(errors.Unwrap(err)))
 	assert.False(t, h.client.Authenticated())
@@ -113,7 +113,7 @@ func TestRefreshInvalidGrantEndsSession(t *testing.T) {
 	assert.Contains(t, h.eventTypes(), EventSessionExpired)
 	assert.Equal(t, 0, h.clock.pending(), "no renewal scheduled for a dead session")
 
-	_, err = h.client.Token(context.Background(), false)
+	_, err = h.client.Token(context.Background(), TokenOptions{})
 	assert.Equal(t, CodeLoginRequired, ErrorCode(err))
 	assert.Equal(t, 2, h.tokens.count(), "no retry of invalid_grant")
 }
@@ -148,7 +148,7 @@ func TestRefreshTransientFailures(t *testing.T) {
 				}
 				return jsonResponse(200, h.tokenReply(n, form, 300)), nil
 			}
-			tok, err := h.client.Token(context.Background(), true)
+			tok, err := h.client.Token(context.Background(), TokenOptions{ForceRefresh: true})
 			assert.Equal(t, tt.wantCalls, h.tokens.count()-1)
 			if tt.wantSleep != nil {
 				assert.Equal(t, tt.wantSleep, append([]time.Duration{}, h.sleeps...))
@@ -166,7 +166,7 @@ func TestRefreshTransientFailures(t *testing.T) {
 			h.tokens.reply = func(n int, form url.Values) (*Response, error) {
 				return jsonResponse(200, h.tokenReply(n, form, 300)), nil
 			}
-			_, err = h.client.Token(context.Background(), true)
+			_, err = h.client.Token(context.Background(), TokenOptions{ForceRefresh: true})
 			require.NoError(t, err)
 			assert.Equal(t, "rt-1", h.tokens.form(h.tokens.count()-1).Get("refresh_token"))
 		})
@@ -178,10 +178,10 @@ func TestRefreshFailureFallsBackToValidToken(t *testing.T) {
 	h.signIn()
 	h.tokens.reply = func(int, url.Values) (*Response, error) { return nil, errors.New("offline") }
 	h.clock.Advance(250 * time.Second) // 50 s left: renewal due, token still valid
-	tok, err := h.client.Token(context.Background(), false)
+	tok, err := h.client.Token(context.Background(), TokenOptions{})
 	require.NoError(t, err, "a still-valid token is better than an error")
 	assert.Equal(t, "at-1", tok.AccessToken)
-	_, err = h.client.Token(context.Background(), true)
+	_, err = h.client.Token(context.Background(), TokenOptions{ForceRefresh: true})
 	assert.Equal(t, CodeNetworkError, ErrorCode(err), "forceRefresh reports the failure")
 }
 
@@ -210,10 +210,10 @@ func TestRefreshRejectedReplyKeepsSession(t *testing.T) {
 			h := newHarness(t)
 			h.signIn()
 			h.tokens.reply = func(n int, _ url.Values) (*Response, error) { return jsonResponse(200, tt.reply(h, n)), nil }
-			_, err := h.client.Token(context.Background(), true)
+			_, err := h.client.Token(context.Background(), TokenOptions{ForceRefresh: true})
 			require.Error(t, err)
 			assert.Equal(t, 2, h.tokens.count(), "no retry of a rejected reply")
-			tok, err := h.client.Token(context.Background(), false)
+			tok, err := h.client.Token(context.Background(), TokenOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, "at-1", tok.AccessToken, "nothing of the rejected reply was installed")
 			assert.Equal(t, "user-1", h.client.Claims()["sub"])
@@ -227,7 +227,7 @@ func TestShortLivedTokenRenewsAtHalfLife(t *testing.T) {
 		return jsonResponse(200, h.tokenReply(n, form, 30)), nil
 	}
 	h.signIn()
-	tok, err := h.client.Token(context.Background(), false)
+	tok, err := h.client.Token(context.Background(), TokenOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, 15*time.Second, tok.RefreshAt.Sub(h.clock.Now()), "a 30 s token is renewed after 15 s, not in a loop")
 	for i := 0; i < 10; i++ {
@@ -245,13 +245,13 @@ func TestSessionWithoutRefreshToken(t *testing.T) {
 	}
 	h.signIn()
 	h.clock.Advance(290 * time.Second)
-	tok, err := h.client.Token(context.Background(), false)
+	tok, err := h.client.Token(context.Background(), TokenOptions{})
 	require.NoError(t, err, "still valid, cannot renew")
 	assert.Equal(t, "at-1", tok.AccessToken)
 	h.clock.Advance(10 * time.Second) // expiry timer ends the session
 	assert.False(t, h.client.Authenticated())
 	assert.Contains(t, h.eventTypes(), EventSessionExpired)
-	_, err = h.client.Token(context.Background(), false)
+	_, err = h.client.Token(context.Background(), TokenOptions{})
 	assert.Equal(t, CodeLoginRequired, ErrorCode(err))
 	assert.Equal(t, 1, h.tokens.count())
 }
@@ -264,7 +264,7 @@ func TestExpiresInAbsentUsesDefault(t *testing.T) {
 		return jsonResponse(200, r), nil
 	}
 	h.signIn()
-	tok, err := h.client.Token(context.Background(), false)
+	tok, err := h.client.Token(context.Background(), TokenOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, DefaultTokenLifetime, tok.ExpiresAt.Sub(h.clock.Now()))
 }
@@ -281,7 +281,7 @@ func TestLogoutDuringRefreshDropsResult(t *testing.T) {
 		return jsonResponse(200, h.tokenReply(n, form, 300)), nil
 	}
 	done := make(chan error, 1)
-	go func() { _, err := h.client.Token(context.Background(), true); done <- err }()
+	go func() { _, err := h.client.Token(context.Background(), TokenOptions{ForceRefresh: true}); done <- err }()
 	<-entered
 	h.tokens.reply = func(n int, form url.Values) (*Response, error) { return jsonResponse(200, map[string]any{}), nil } // revocation
 	_, err := h.client.Logout(context.Background(), LogoutOptions{})
@@ -295,12 +295,12 @@ func TestLogoutDuringRefreshDropsResult(t *testing.T) {
 func TestEventsCarryNoSecrets(t *testing.T) {
 	h := newHarness(t)
 	h.signIn()
-	_, err := h.client.Token(context.Background(), true)
+	_, err := h.client.Token(context.Background(), TokenOptions{ForceRefresh: true})
 	require.NoError(t, err)
 	h.tokens.reply = func(int, url.Values) (*Response, error) {
 		return jsonResponse(400, map[string]any{"error": "invalid_grant"}), nil
 	}
-	_, _ = h.client.Token(context.Background(), true)
+	_, _ = h.client.Token(context.Background(), TokenOptions{ForceRefresh: true})
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	require.NotEmpty(t, h.events)

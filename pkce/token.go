@@ -159,3 +159,12 @@ func (c *Client) tokenRequest(ctx context.Context, form url.Values) (*TokenRespo
 	tr, err := parseTokenResponse(resp, []string{form.Get("code"), form.Get("code_verifier"), form.Get("refresh_token")})
 	return tr, resp, err
 }
+
+// formOf builds a form from key, value pairs.
+func formOf(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}

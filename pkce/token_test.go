@@ -143,7 +143,7 @@ func TestProviderErrorQuotingACredentialIsWithheld(t *testing.T) {
 			var err error
 			if tt.grant == "refresh_token" {
 				h.signIn()
-				_, err = h.client.Token(context.Background(), true)
+				_, err = h.client.Token(context.Background(), TokenOptions{ForceRefresh: true})
 			} else {
 				_, err = h.client.HandleCallback(context.Background(), h.login(LoginOptions{}))
 			}

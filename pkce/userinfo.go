@@ -43,10 +43,13 @@ func ParseUserinfo(resp *Response, wantSub string) (map[string]any, error) {
 // Userinfo fetches the signed-in user's claims from the userinfo endpoint
 // with the current access token (OIDC Core 5.3).
 func (c *Client) Userinfo(ctx context.Context) (map[string]any, error) {
+	if err := c.checkOpen(); err != nil {
+		return nil, err
+	}
 	if c.ep.Userinfo == "" {
 		return nil, &Error{Code: CodeInvalidConfig, Description: "the provider has no userinfo endpoint"}
 	}
-	tok, err := c.Token(ctx, false)
+	tok, err := c.Token(ctx, TokenOptions{})
 	if err != nil {
 		return nil, err
 	}
