@@ -104,11 +104,7 @@ func (c *Client) AuthorizationRequest(opts LoginOptions) (string, *Transaction, 
 		q.Set("max_age", strconv.FormatInt(*opts.MaxAge, 10))
 	}
 
-	sep := "?"
-	if strings.Contains(c.ep.Authorization, "?") {
-		sep = "&" // keep parameters already in the endpoint URL (RFC 6749 §3.1)
-	}
-	return c.ep.Authorization + sep + q.Encode(), tx, nil
+	return appendQuery(c.ep.Authorization, q), tx, nil
 }
 
 func setIf(q url.Values, k, v string) {

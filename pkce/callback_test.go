@@ -86,9 +86,7 @@ func FuzzParseCallback(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		p, err := ParseCallback(raw)
 		if err != nil {
-			if ErrorCode(err) != CodeInvalidCallback {
-				t.Fatalf("error without the invalid_callback code: %v", err)
-			}
+			requireTyped(t, err, CodeInvalidCallback)
 			return
 		}
 		if p == nil {
@@ -127,7 +125,7 @@ func FuzzStoredTransaction(f *testing.F) {
 		returnTo, err := h.client.HandleCallback(context.Background(), hRedirect+"?"+query)
 		assert.False(t, h.store.has(), "the transaction is consumed whatever happens")
 		if err != nil {
-			require.NotEmpty(t, ErrorCode(err), "untyped error: %v", err)
+			requireTyped(t, err)
 			require.Empty(t, returnTo)
 		} else {
 			require.True(t, strings.HasPrefix(returnTo, "/") && !strings.HasPrefix(returnTo, "//"), "return path %q leaves the origin", returnTo)

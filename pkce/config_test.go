@@ -260,13 +260,13 @@ func FuzzDiscovery(f *testing.F) {
 			return &Response{Status: status, Body: body}, nil
 		}), iss)
 		if err != nil {
-			require.NotEmpty(t, ErrorCode(err), "untyped error: %v", err)
+			requireTyped(t, err, CodeInvalidConfig, CodeIssuerMismatch, CodeNetworkError, CodeInsecureEndpoint)
 			return
 		}
 		require.Equal(t, iss, md.Issuer)
 		ep, err := resolveEndpoints(Endpoints{}, md, false)
 		if err != nil {
-			require.NotEmpty(t, ErrorCode(err), "untyped error: %v", err)
+			requireTyped(t, err, CodeInvalidConfig, CodeInsecureEndpoint)
 			return
 		}
 		for name, u := range map[string]string{"authorization": ep.Authorization, "token": ep.Token, "jwks": ep.JWKS, "end_session": ep.EndSession, "revocation": ep.Revocation, "userinfo": ep.Userinfo} {

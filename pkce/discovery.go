@@ -94,4 +94,3 @@ func resolveEndpoints(explicit Endpoints, md *Metadata, allowHTTP bool) (Endpoin
 	}
 	return e, nil
 }
-

@@ -7,8 +7,8 @@
 // exchanges the code and validates the ID token (OIDC Core 3.1.3.7); Token
 // hands out the access token, renewing it with the rotating refresh token
 // before it expires, one request at a time however many callers ask;
-// Logout forgets everything, revokes and returns the end-session URL.
-// Tokens are kept in memory only.
+// Logout forgets everything, revokes and returns the end-session URL;
+// Close forgets everything without a request. Tokens are kept in memory only.
 //
 // The host plugs in what differs between a browser and a test: a Transport
 // (fetch in the browser, net/http natively via package httptransport), a
@@ -22,4 +22,16 @@
 // Safe defaults; each opt-out is named for what it gives up:
 // Config.InsecureAllowHTTP, and SignatureTLS for providers whose ID tokens a
 // public client cannot verify.
+//
+// Every wait is bounded; the bounds are in one place (CallTimeout and its
+// neighbours in timeouts.go).
+//
+// # The name
+//
+// The package is the whole OpenID Connect client, of which PKCE is one
+// file (verifier.go), yet it keeps the name pkce: the project's layout
+// fixes the folder pkce/ for the portable core, and the name says what
+// sets this client apart from a confidential one — a public client with no
+// secret, whose every code exchange is bound to its request by PKCE
+// (RFC 7636). A rename would move every import for no change in behaviour.
 package pkce

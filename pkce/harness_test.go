@@ -3,7 +3,9 @@ package pkce
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -274,4 +276,32 @@ func queryOf(t testing.TB, rawURL string) url.Values {
 	u, err := url.Parse(rawURL)
 	require.NoError(t, err)
 	return u.Query()
+}
+
+// stableCodes are errors.go's codes: the ones mezzo itself gives.
+var stableCodes = []string{
+	CodeInvalidConfig, CodeInsecureEndpoint, CodeMissingTransaction, CodeStateMismatch, CodeIssuerMismatch,
+	CodeInvalidCallback, CodeInvalidIDToken, CodeInvalidTokenResponse, CodeLoginRequired, CodeNetworkError,
+	CodeTimeout, CodeInvalidGrant, CodeInvalidUserinfo, CodeInvalidArgument, CodeClientClosed,
+}
+
+// requireTyped fails unless err is an *Error with one of codes (any stable
+// code when none is given) or, passed through from the provider, a provider
+// error code in RFC 6749 §5.2's form: what every fuzz target holds errors to.
+func requireTyped(t testing.TB, err error, codes ...string) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("untyped error: %v", err)
+	}
+	if len(codes) == 0 {
+		codes = stableCodes
+	}
+	if slices.Contains(codes, e.Code) {
+		return
+	}
+	if errors.Is(err, ErrProviderError) && sanitizeCode(e.Code) == e.Code {
+		return
+	}
+	t.Fatalf("error code %q is none of %v: %v", e.Code, codes, err)
 }

@@ -258,14 +258,30 @@ func audienceClaim(c jwt.MapClaims) ([]string, error) {
 	return nil, errors.New("aud is missing or not a string")
 }
 
-// timeClaim reads a NumericDate (RFC 7519 §2), fractions allowed.
+// timeClaim reads a NumericDate claim: a JSON number, see numericDate.
 func timeClaim(c jwt.MapClaims, name string) (time.Time, bool) {
 	n, ok := c[name].(json.Number)
 	if !ok {
 		return time.Time{}, false
 	}
 	f, err := n.Float64()
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e11 {
+	if err != nil {
+		return time.Time{}, false
+	}
+	return numericDate(f)
+}
+
+// maxNumericDate bounds a NumericDate's magnitude: 10^11 seconds from the
+// epoch is the year 5138, beyond any real date, and keeps every time sum
+// mezzo makes with it (leeways, lifetimes capped at 10 years) far from
+// overflow.
+const maxNumericDate = 1e11
+
+// numericDate converts a NumericDate (RFC 7519 §2: seconds since the epoch,
+// non-integer values allowed) to a time; false when it is not finite or
+// beyond maxNumericDate either way.
+func numericDate(f float64) (time.Time, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > maxNumericDate {
 		return time.Time{}, false
 	}
 	sec, frac := math.Modf(f)

@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/sha512"
+	"math"
 	"testing"
 	"time"
 
@@ -266,9 +267,7 @@ func FuzzVerifyIDToken(f *testing.F) {
 		for _, v := range []*IDTokenVerifier{jwksMode, tlsMode} {
 			tok, err := v.Verify(context.Background(), raw, IDTokenCheck{Nonce: vNonce})
 			if err != nil {
-				if ErrorCode(err) == "" {
-					t.Fatalf("untyped error: %v", err)
-				}
+				requireTyped(t, err, CodeInvalidIDToken)
 				continue
 			}
 			if tok.Issuer != vIssuer || tok.Subject == "" || tok.Nonce != vNonce {
@@ -276,4 +275,30 @@ func FuzzVerifyIDToken(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestNumericDate(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     float64
+		want   time.Time
+		wantOK bool
+	}{
+		{"integer", 1795341600, time.Unix(1795341600, 0), true},
+		{"fraction", 1795341600.25, time.Unix(1795341600, 250_000_000), true},
+		{"the epoch", 0, time.Unix(0, 0), true},
+		{"before the epoch", -86400, time.Unix(-86400, 0), true},
+		{"the bound", maxNumericDate, time.Unix(1e11, 0), true},
+		{"beyond the bound", maxNumericDate + 1, time.Time{}, false},
+		{"beyond the bound, negative", -maxNumericDate - 1, time.Time{}, false},
+		{"NaN", math.NaN(), time.Time{}, false},
+		{"infinity", math.Inf(1), time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := numericDate(tt.in)
+			assert.Equal(t, tt.wantOK, ok)
+			assert.True(t, tt.want.Equal(got), "got %v", got)
+		})
+	}
 }

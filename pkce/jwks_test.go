@@ -239,9 +239,7 @@ func FuzzParseJWKS(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		keys, err := ParseJWKS(data)
 		if err != nil {
-			if ErrorCode(err) != CodeInvalidIDToken {
-				t.Fatalf("untyped error: %v", err)
-			}
+			requireTyped(t, err, CodeInvalidIDToken)
 			return
 		}
 		for _, k := range keys {

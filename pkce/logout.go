@@ -3,7 +3,6 @@ package pkce
 import (
 	"context"
 	"net/url"
-	"strings"
 )
 
 // LogoutOptions control Client.Logout.
@@ -47,11 +46,7 @@ func (c *Client) Logout(ctx context.Context, opts LogoutOptions) (string, error)
 	}
 	q.Set("client_id", c.cfg.ClientID)
 	q.Set("post_logout_redirect_uri", returnTo)
-	sep := "?"
-	if strings.Contains(c.ep.EndSession, "?") {
-		sep = "&"
-	}
-	return c.ep.EndSession + sep + q.Encode(), revokeErr
+	return appendQuery(c.ep.EndSession, q), revokeErr
 }
 
 // revoke revokes the session's longest-lived token (RFC 7009 §2.1).

@@ -65,14 +65,25 @@ func withRetry[T any](ctx context.Context, p RetryPolicy, now func() time.Time, 
 	}
 }
 
-// unavailable is the error for a non-200 answer to a GET of metadata or
-// keys: a transient network_error for 429 and 5xx (so it is retried and
-// says "try again"), else code.
-func unavailable(status int, code, what string) *Error {
-	if status == 429 || status >= 500 {
-		code = CodeNetworkError
+// transientStatus reports whether an HTTP status says "try again later":
+// 429 (RFC 6585 §4) and every 5xx (RFC 9110 §15.6).
+func transientStatus(status int) bool {
+	return status == 429 || status >= 500
+}
+
+// statusCode is the one mapping from a failed HTTP answer to an error code:
+// network_error for a transient status (so it is retried and says "try
+// again"), else code, the caller's own.
+func statusCode(status int, code string) string {
+	if transientStatus(status) {
+		return CodeNetworkError
 	}
-	return &Error{Code: code, Status: status, Description: what + " request failed"}
+	return code
+}
+
+// unavailable is the error for a non-200 answer to a GET of metadata or keys.
+func unavailable(status int, code, what string) *Error {
+	return &Error{Code: statusCode(status, code), Status: status, Description: what + " request failed"}
 }
 
 // retryAfter returns the Retry-After header (RFC 9110 §10.2.3), if any.
@@ -90,13 +101,7 @@ func transient(err error) bool {
 	if !errors.As(err, &e) {
 		return false
 	}
-	switch {
-	case e.Code == CodeNetworkError || e.Code == CodeTimeout:
-		return true
-	case e.Status == 429 || e.Status == 500 || e.Status == 502 || e.Status == 503 || e.Status == 504:
-		return true
-	}
-	return false
+	return e.Code == CodeNetworkError || e.Code == CodeTimeout || transientStatus(e.Status)
 }
 
 // delay returns the wait before attempt n (1-based retries), honouring

@@ -1,6 +1,7 @@
 package pkce
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -58,4 +59,27 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("agreed to wait %v > MaxDelay for Retry-After %q", d, header)
 		}
 	})
+}
+
+func TestStatusCode(t *testing.T) {
+	tests := []struct {
+		status int
+		want   string
+	}{
+		{400, CodeInvalidUserinfo},
+		{401, CodeInvalidUserinfo},
+		{404, CodeInvalidUserinfo},
+		{429, CodeNetworkError},
+		{500, CodeNetworkError},
+		{501, CodeNetworkError},
+		{503, CodeNetworkError},
+		{599, CodeNetworkError},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			assert.Equal(t, tt.want, statusCode(tt.status, CodeInvalidUserinfo))
+			assert.Equal(t, tt.want == CodeNetworkError, transient(&Error{Code: "temporarily_unavailable", Status: tt.status}),
+				"retried exactly when the status maps to network_error")
+		})
+	}
 }

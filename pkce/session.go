@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"math"
 	"strings"
 	"time"
 )
@@ -100,13 +99,12 @@ func jwtExpiry(tok string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	var c struct {
-		Exp float64 `json:"exp"`
+		Exp *float64 `json:"exp"`
 	}
-	if json.Unmarshal(payload, &c) != nil || c.Exp <= 0 {
+	if json.Unmarshal(payload, &c) != nil || c.Exp == nil {
 		return time.Time{}, false
 	}
-	sec, frac := math.Modf(c.Exp)
-	return time.Unix(int64(sec), int64(frac*1e9)), true
+	return numericDate(*c.Exp)
 }
 
 func secondsDuration(s float64) time.Duration {

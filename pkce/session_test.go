@@ -357,6 +357,7 @@ func FuzzTokenLifetime(f *testing.F) {
 		resp.Body, _ = json.Marshal(map[string]string{"access_token": accessToken, "token_type": "Bearer"})
 		tr, err := ParseTokenResponse(resp)
 		if err != nil {
+			requireTyped(t, err, CodeInvalidTokenResponse) // an empty access_token, the one way this reply can fail
 			return
 		}
 		if d := tokenLifetime(tr, nil); d < 0 || d > maxTokenLifetime {

@@ -59,11 +59,8 @@ func parseTokenResponse(resp *Response, sent []string) (*TokenResponse, error) {
 	}
 	body := bytes.TrimSpace(resp.Body)
 	if !json.Valid(body) || len(body) == 0 || body[0] != '{' {
-		code := CodeInvalidTokenResponse
-		if resp.Status >= 500 {
-			code = CodeNetworkError // a gateway page instead of JSON: transient
-		}
-		return nil, &Error{Code: code, Status: resp.Status, Description: "token endpoint did not answer with a JSON object"}
+		// A gateway page instead of JSON is transient with a transient status.
+		return nil, &Error{Code: statusCode(resp.Status, CodeInvalidTokenResponse), Status: resp.Status, Description: "token endpoint did not answer with a JSON object"}
 	}
 	var er errorReply
 	_ = json.Unmarshal(body, &er) // valid JSON object: decoding into any-typed fields cannot fail on shape
@@ -121,10 +118,7 @@ func providerError(status int, er errorReply, sent []string) *Error {
 	}
 	e := &Error{Code: sanitizeCode(code), Description: sanitizeText(desc), URI: sanitizeText(uri), Status: status, Err: ErrProviderError}
 	if code == "" {
-		e.Code = CodeInvalidTokenResponse
-		if status >= 500 {
-			e.Code = CodeNetworkError
-		}
+		e.Code = statusCode(status, CodeInvalidTokenResponse)
 		e.Description = "token endpoint failed without an error code"
 	}
 	return e

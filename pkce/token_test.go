@@ -100,9 +100,7 @@ func FuzzParseTokenResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		got, err := ParseTokenResponse(&Response{Status: status, Body: body})
 		if err != nil {
-			if ErrorCode(err) == "" {
-				t.Fatalf("untyped error: %v", err)
-			}
+			requireTyped(t, err, CodeInvalidTokenResponse, CodeNetworkError)
 			return
 		}
 		if status != 200 || got.AccessToken == "" || got.TokenType != "Bearer" || (got.ExpiresIn != nil && *got.ExpiresIn < 0) {

@@ -3,7 +3,6 @@ package pkce
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -73,13 +72,4 @@ func getDocument(ctx context.Context, t Transport, p RetryPolicy, now func() tim
 		return nil, relabel(err, code)
 	}
 	return resp, nil
-}
-
-// endpointName strips the query and fragment from u so that error messages
-// never echo parameters (which may carry codes or tokens).
-func endpointName(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return u[:i]
-	}
-	return u
 }

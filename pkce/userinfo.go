@@ -15,11 +15,7 @@ var ErrUserinfoSubject = errors.New("userinfo sub does not match the ID token")
 // subject wantSub and returns its claims.
 func ParseUserinfo(resp *Response, wantSub string) (map[string]any, error) {
 	if resp.Status != 200 {
-		code := CodeInvalidUserinfo
-		if resp.Status >= 500 || resp.Status == 429 {
-			code = CodeNetworkError
-		}
-		return nil, &Error{Code: code, Status: resp.Status, Description: "the userinfo endpoint refused the request"}
+		return nil, &Error{Code: statusCode(resp.Status, CodeInvalidUserinfo), Status: resp.Status, Description: "the userinfo endpoint refused the request"}
 	}
 	if mediaType(resp.Header["content-type"]) == "application/jwt" { // OIDC Core 5.3.2: signed or encrypted userinfo
 		return nil, &Error{Code: CodeInvalidUserinfo, Status: resp.Status, Description: "signed or encrypted userinfo responses are not supported"}

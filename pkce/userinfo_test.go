@@ -87,8 +87,8 @@ func FuzzParseUserinfo(f *testing.F) {
 		if err == nil && (status != 200 || claims["sub"] != "user-1") {
 			t.Fatalf("accepted status %d sub %v", status, claims["sub"])
 		}
-		if err != nil && ErrorCode(err) == "" {
-			t.Fatalf("untyped error %v", err)
+		if err != nil {
+			requireTyped(t, err, CodeInvalidUserinfo, CodeNetworkError)
 		}
 	})
 }

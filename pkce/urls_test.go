@@ -2,6 +2,7 @@ package pkce
 
 import (
 	"context"
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -66,6 +67,19 @@ func TestLogoutReturnTo(t *testing.T) {
 			tok, err := h.client.Token(context.Background(), TokenOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, "at-1", tok.AccessToken)
+		})
+	}
+}
+
+func TestAppendQuery(t *testing.T) {
+	q := url.Values{"a": {"1"}, "b": {"x y"}}
+	tests := []struct{ name, endpoint, want string }{
+		{"no query", "https://id.example/auth", "https://id.example/auth?a=1&b=x+y"},
+		{"query kept", "https://id.example/auth?tenant=t1", "https://id.example/auth?tenant=t1&a=1&b=x+y"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, appendQuery(tt.endpoint, q))
 		})
 	}
 }

@@ -37,3 +37,22 @@ func sameOrigin(base, ref string) (*url.URL, error) {
 	}
 	return u, nil
 }
+
+// appendQuery adds q to endpoint, keeping any query the endpoint already
+// has (RFC 6749 §3.1: an endpoint's query component MUST be retained).
+func appendQuery(endpoint string, q url.Values) string {
+	sep := "?"
+	if strings.Contains(endpoint, "?") {
+		sep = "&"
+	}
+	return endpoint + sep + q.Encode()
+}
+
+// endpointName strips the query and fragment from u so that error messages
+// never echo parameters (which may carry codes or tokens).
+func endpointName(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
