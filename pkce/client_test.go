@@ -2,7 +2,6 @@ package pkce
 
 import (
 	"context"
-	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -46,24 +45,4 @@ func TestClientClose(t *testing.T) {
 	assert.Equal(t, 1, h.tokens.count(), "no request after Close: no refresh, no revocation, no exchange")
 	assert.True(t, h.store.has(), "the pending transaction is not consumed")
 	assert.Len(t, h.eventTypes(), events, "Close emits nothing")
-}
-
-func TestClientCloseDuringRefreshDropsResult(t *testing.T) {
-	h := newHarness(t)
-	h.signIn()
-	entered, release := make(chan struct{}), make(chan struct{})
-	h.tokens.reply = func(n int, form url.Values) (*Response, error) {
-		close(entered)
-		<-release
-		return jsonResponse(200, h.tokenReply(n, form, 300)), nil
-	}
-	done := make(chan error, 1)
-	go func() { _, err := h.client.Token(context.Background(), TokenOptions{ForceRefresh: true}); done <- err }()
-	<-entered
-	h.client.Close()
-	close(release)
-	assert.Equal(t, CodeClientClosed, ErrorCode(<-done))
-	assert.False(t, h.client.Authenticated(), "a late refresh does not resurrect the session")
-	assert.Equal(t, 0, h.clock.pending())
-	assert.Equal(t, []string{EventTokenRefreshed}, h.eventTypes(), "only the sign-in's event")
 }

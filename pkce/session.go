@@ -144,11 +144,7 @@ func (c *Client) Token(ctx context.Context, opts TokenOptions) (Token, error) {
 // renewal to wait for, joining the one under way.
 func (c *Client) cachedOrRenewal(force bool) (_ *flightRun[renewal], _ Token, err error) {
 	var emit *Event
-	defer func() { // after the unlock below
-		if emit != nil {
-			c.emit(*emit)
-		}
-	}()
+	defer c.emitPending(&emit) // after the unlock below
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -197,11 +193,7 @@ func (c *Client) refresh(gen uint64, prev *session) (_ renewal, err error) {
 	}
 
 	var emit *Event
-	defer func() { // after the unlock below
-		if emit != nil {
-			c.emit(*emit)
-		}
-	}()
+	defer c.emitPending(&emit) // after the unlock below
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -291,6 +283,14 @@ func (c *Client) endLocked() {
 	if c.stop != nil {
 		c.stop()
 		c.stop = nil
+	}
+}
+
+// emitPending emits *e when set. Deferred before a deferred unlock, it
+// sends what was decided under the lock once the lock is free.
+func (c *Client) emitPending(e **Event) {
+	if *e != nil {
+		c.emit(**e)
 	}
 }
 

@@ -269,27 +269,42 @@ func TestExpiresInAbsentUsesDefault(t *testing.T) {
 	assert.Equal(t, DefaultTokenLifetime, tok.ExpiresAt.Sub(h.clock.Now()))
 }
 
-func TestLogoutDuringRefreshDropsResult(t *testing.T) {
-	h := newHarness(t)
-	h.signIn()
-	entered, release := make(chan struct{}), make(chan struct{})
-	h.tokens.reply = func(n int, form url.Values) (*Response, error) {
-		if form.Get("grant_type") == "refresh_token" {
-			close(entered)
-			<-release
-		}
-		return jsonResponse(200, h.tokenReply(n, form, 300)), nil
+// A session ended while its refresh is under way stays ended: the late
+// reply is dropped, nothing is scheduled, and the waiter learns why.
+func TestSessionEndedDuringRefreshDropsResult(t *testing.T) {
+	tests := []struct {
+		name     string
+		end      func(t *testing.T, h *harness)
+		wantCode string
+	}{
+		{"Logout", func(t *testing.T, h *harness) {
+			_, err := h.client.Logout(context.Background(), LogoutOptions{})
+			require.NoError(t, err)
+		}, CodeLoginRequired},
+		{"Close", func(_ *testing.T, h *harness) { h.client.Close() }, CodeClientClosed},
 	}
-	done := make(chan error, 1)
-	go func() { _, err := h.client.Token(context.Background(), TokenOptions{ForceRefresh: true}); done <- err }()
-	<-entered
-	h.tokens.reply = func(n int, form url.Values) (*Response, error) { return jsonResponse(200, map[string]any{}), nil } // revocation
-	_, err := h.client.Logout(context.Background(), LogoutOptions{})
-	require.NoError(t, err)
-	close(release)
-	assert.Equal(t, CodeLoginRequired, ErrorCode(<-done))
-	assert.False(t, h.client.Authenticated(), "a late refresh does not resurrect the session")
-	assert.Equal(t, 0, h.clock.pending())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.signIn()
+			entered, release := make(chan struct{}), make(chan struct{})
+			h.tokens.reply = func(n int, form url.Values) (*Response, error) {
+				close(entered)
+				<-release
+				return jsonResponse(200, h.tokenReply(n, form, 300)), nil
+			}
+			done := make(chan error, 1)
+			go func() { _, err := h.client.Token(context.Background(), TokenOptions{ForceRefresh: true}); done <- err }()
+			<-entered
+			tt.end(t, h)
+			close(release)
+			assert.Equal(t, tt.wantCode, ErrorCode(<-done))
+			assert.False(t, h.client.Authenticated(), "a late refresh does not resurrect the session")
+			assert.Equal(t, 0, h.clock.pending())
+			assert.Equal(t, []string{EventTokenRefreshed}, h.eventTypes(), "only the sign-in's event")
+			assert.Equal(t, 2, h.tokens.count(), "the exchange and the refresh, nothing after")
+		})
+	}
 }
 
 func TestEventsCarryNoSecrets(t *testing.T) {
