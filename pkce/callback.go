@@ -51,11 +51,8 @@ func (c *Client) takeTransaction(ctx context.Context, rawURL string) (*Transacti
 		return nil, nil, err
 	}
 	c.markConsumed(tx.State)
-	if tx.expired(c.cfg.Now()) {
-		return nil, nil, &Error{Code: CodeMissingTransaction, Err: ErrTransactionExpired, Description: "login transaction is older than 10 minutes"}
-	}
-	if tx.Issuer != c.cfg.Issuer || tx.RedirectURI != c.cfg.RedirectURI {
-		return nil, nil, &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "pending login was started for another issuer or redirect URI"}
+	if err := c.checkTransaction(tx); err != nil {
+		return nil, nil, err
 	}
 	if perr != nil {
 		return nil, nil, perr
@@ -78,6 +75,18 @@ func (c *Client) decodeTransaction(data []byte) (*Transaction, error) {
 	}
 	tx.ReturnTo = SafeReturnTo(c.cfg.RedirectURI, tx.ReturnTo) // never an open redirect, even from a tampered store
 	return &tx, nil
+}
+
+// checkTransaction refuses a transaction that is too old or was started
+// for another issuer or redirect URI.
+func (c *Client) checkTransaction(tx *Transaction) error {
+	if tx.expired(c.cfg.Now()) {
+		return &Error{Code: CodeMissingTransaction, Err: ErrTransactionExpired, Description: "login transaction is older than 10 minutes"}
+	}
+	if tx.Issuer != c.cfg.Issuer || tx.RedirectURI != c.cfg.RedirectURI {
+		return &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "pending login was started for another issuer or redirect URI"}
+	}
+	return nil
 }
 
 // completeLogin exchanges code for tokens, validates the ID token and
@@ -130,18 +139,16 @@ func loginCheck(tx *Transaction, accessToken string) IDTokenCheck {
 
 // startSession installs s, unless the client was closed meanwhile, and
 // tells the host: a new access token exists, to cache and show its expiry.
-func (c *Client) startSession(s *session) (err error) {
-	defer func() { // after the unlock below
-		if err == nil {
-			c.emit(Event{Type: EventTokenRefreshed, ExpiresAt: s.expiresAt, Scope: s.scope, Token: s.token()})
-		}
-	}()
+func (c *Client) startSession(s *session) error {
+	var emit *Event
+	defer c.emitPending(&emit) // after the unlock below
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return errClosed()
 	}
 	c.installLocked(s)
+	emit = &Event{Type: EventTokenRefreshed, ExpiresAt: s.expiresAt, Scope: s.scope, Token: s.token()}
 	return nil
 }
 

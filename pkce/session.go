@@ -142,7 +142,7 @@ func (c *Client) Token(ctx context.Context, opts TokenOptions) (Token, error) {
 
 // cachedOrRenewal returns the cached token (or why there is none), or the
 // renewal to wait for, joining the one under way.
-func (c *Client) cachedOrRenewal(force bool) (_ *flightRun[renewal], _ Token, err error) {
+func (c *Client) cachedOrRenewal(force bool) (*flightRun[renewal], Token, error) {
 	var emit *Event
 	defer c.emitPending(&emit) // after the unlock below
 	c.mu.Lock()
@@ -176,7 +176,7 @@ func (c *Client) cachedOrRenewal(force bool) (_ *flightRun[renewal], _ Token, er
 // and installs the result, unless the session changed meanwhile. It runs
 // for every caller that waits, none of whom owns it: backgroundDeadline
 // bounds it. What to emit is decided under the lock and emitted after it.
-func (c *Client) refresh(gen uint64, prev *session) (_ renewal, err error) {
+func (c *Client) refresh(gen uint64, prev *session) (renewal, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), backgroundDeadline)
 	defer cancel()
 
