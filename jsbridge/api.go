@@ -41,6 +41,11 @@ func Register(version string) error {
 	return global.Set("__mezzoApi", api)
 }
 
+// callContext bounds one API call made from JS (pkce.CallTimeout).
+func callContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), pkce.CallTimeout)
+}
+
 // promiseOrNil returns a Promise for fn, or null if no Promise could be
 // made (the loader turns that into a MezzoError).
 func promiseOrNil(fn func() (any, error)) any {
@@ -73,7 +78,7 @@ func newHandle(opts, emit safejs.Value) (any, error) {
 	cfg.Transport = Fetch{Timeout: parsed.RequestTimeout}
 	cfg.Store = SessionStore{}
 	cfg.OnEvent = h.onEvent
-	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
+	ctx, cancel := callContext()
 	defer cancel()
 	if h.c, err = pkce.NewClient(ctx, cfg); err != nil {
 		return nil, err
@@ -122,7 +127,7 @@ func (h *handle) login(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
+	ctx, cancel := callContext()
 	defer cancel()
 	u, err := h.c.Login(ctx, opts)
 	if err != nil {
@@ -153,7 +158,7 @@ func (h *handle) handleRedirectCallback(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
+	ctx, cancel := callContext()
 	defer cancel()
 	returnTo, err := h.c.HandleCallback(ctx, u)
 	// Success or not, the code must not linger in the address bar.
@@ -168,7 +173,7 @@ func (h *handle) handleRedirectCallback(args []safejs.Value) (any, error) {
 
 func (h *handle) getToken(args []safejs.Value) (any, error) {
 	opts := pkce.TokenOptions{ForceRefresh: truthy(arg(args, 0))}
-	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
+	ctx, cancel := callContext()
 	defer cancel()
 	tok, err := h.c.Token(ctx, opts)
 	if err != nil {
@@ -198,7 +203,7 @@ func (h *handle) getUser([]safejs.Value) any {
 }
 
 func (h *handle) getUserinfo([]safejs.Value) (any, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
+	ctx, cancel := callContext()
 	defer cancel()
 	claims, err := h.c.Userinfo(ctx)
 	if err != nil {
@@ -226,7 +231,7 @@ func (h *handle) logout(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), pkce.CallTimeout)
+	ctx, cancel := callContext()
 	defer cancel()
 	u, err := h.c.Logout(ctx, opts)
 	if err != nil {
