@@ -1,6 +1,7 @@
 package pkce
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -53,6 +54,16 @@ func (e *Error) Unwrap() error { return e.Err }
 // Callers must never pass secrets (tokens, codes, verifiers) as args.
 func newError(code string, cause error, format string, args ...any) *Error {
 	return &Error{Code: code, Description: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// aborted is the error for work given up because its context ended: a
+// deadline is a timeout, a cancellation a network_error (the request did
+// not complete). what names the work, as in "waiting for …".
+func aborted(err error, what string) *Error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return newError(CodeTimeout, err, "%s timed out", what)
+	}
+	return newError(CodeNetworkError, err, "%s was cancelled", what)
 }
 
 // ErrorCode returns the stable code of err, or "" when err is not an *Error.

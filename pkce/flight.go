@@ -2,7 +2,6 @@ package pkce
 
 import (
 	"context"
-	"errors"
 	"sync"
 )
 
@@ -60,14 +59,4 @@ func (r *flightRun[T]) wait(ctx context.Context, what string) (T, error) {
 // do joins or starts fn and waits for its result.
 func (g *singleFlight[T]) do(ctx context.Context, what string, fn func() (T, error)) (T, error) {
 	return g.join(fn).wait(ctx, what)
-}
-
-// aborted is the error for work given up because its context ended: a
-// deadline is a timeout, a cancellation a network_error (the request did
-// not complete). what names the work, as in "waiting for …".
-func aborted(err error, what string) *Error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return newError(CodeTimeout, err, "%s timed out", what)
-	}
-	return newError(CodeNetworkError, err, "%s was cancelled", what)
 }

@@ -302,3 +302,11 @@ func TestNumericDate(t *testing.T) {
 		})
 	}
 }
+
+func TestIDTokenVerifierWithoutKeySet(t *testing.T) {
+	clock := newFakeClock()
+	v := &IDTokenVerifier{Issuer: vIssuer, ClientID: vClient, Algorithms: []string{"RS256"}, Mode: SignatureJWKS, Leeway: time.Minute, Now: clock.Now}
+	claims := jwt.MapClaims{"iss": vIssuer, "sub": "u1", "aud": vClient, "exp": clock.Now().Add(time.Hour).Unix(), "iat": clock.Now().Unix()}
+	_, err := v.Verify(context.Background(), mint(t, jwt.SigningMethodRS256, rsaKey(t, 0), "k", claims), IDTokenCheck{})
+	assert.Equal(t, CodeInvalidConfig, ErrorCode(err), "a typed error, not a nil dereference")
+}

@@ -41,11 +41,8 @@ type Transport interface {
 func roundTrip(ctx context.Context, t Transport, req *Request) (*Response, error) {
 	resp, err := t.Do(ctx, req, MaxResponseBytes)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, newError(CodeTimeout, err, "request to %s timed out", endpointName(req.URL))
-		}
-		if errors.Is(err, context.Canceled) {
-			return nil, newError(CodeNetworkError, err, "request to %s was cancelled", endpointName(req.URL))
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return nil, aborted(err, "request to "+endpointName(req.URL))
 		}
 		return nil, newError(CodeNetworkError, err, "request to %s failed", endpointName(req.URL))
 	}
