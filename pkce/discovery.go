@@ -44,20 +44,6 @@ func discover(ctx context.Context, cfg *Config) (*Metadata, error) {
 	return &md, nil
 }
 
-// relabel keeps transport codes (network_error, timeout) and replaces others.
-func relabel(err error, code string) error {
-	switch ErrorCode(err) {
-	case CodeNetworkError, CodeTimeout:
-		return err
-	}
-	if e, ok := err.(*Error); ok {
-		c := *e
-		c.Code = code
-		return &c
-	}
-	return err
-}
-
 // resolveEndpoints merges explicit endpoints over discovered ones and checks
 // that each is safe to send tokens to.
 func resolveEndpoints(explicit Endpoints, md *Metadata, allowHTTP bool) (Endpoints, error) {

@@ -70,3 +70,17 @@ func getDocument(ctx context.Context, t Transport, p RetryPolicy, now func() tim
 	}
 	return resp, nil
 }
+
+// relabel keeps transport codes (network_error, timeout) and replaces others.
+func relabel(err error, code string) error {
+	switch ErrorCode(err) {
+	case CodeNetworkError, CodeTimeout:
+		return err
+	}
+	if e, ok := err.(*Error); ok {
+		c := *e
+		c.Code = code
+		return &c
+	}
+	return err
+}
