@@ -6,7 +6,7 @@ import "time"
 // host (package jsbridge) uses them too.
 //
 //	one API call (CallTimeout, 60 s)
-//	└─ work no caller owns: the shared refresh or key fetch (backgroundDeadline, 30 s)
+//	└─ work no caller owns: the shared refresh or key fetch (backgroundDeadline, also 60 s)
 //	   └─ up to DefaultRetryAttempts (3) attempts, with at most DefaultRetryMaxDelay (5 s) between them
 //	      └─ one HTTP request (DefaultRequestTimeout, 10 s; requestTimeoutSeconds in JS)
 const (
@@ -26,8 +26,9 @@ const (
 	DefaultRetryMaxDelay  = 5 * time.Second
 
 	// backgroundDeadline bounds a run that no caller owns (the refresh and
-	// the key fetch shared by concurrent callers, see singleFlight): every
-	// attempt at its full request timeout. Callers stop waiting on their own
-	// context; the run stops here.
-	backgroundDeadline = DefaultRetryAttempts * DefaultRequestTimeout
+	// the key fetch shared by concurrent callers, see singleFlight). It is
+	// as long as a call may wait, because the host may raise the request
+	// timeout (requestTimeoutSeconds) and every attempt must still fit.
+	// Callers stop waiting on their own context; the run stops here.
+	backgroundDeadline = CallTimeout
 )
