@@ -77,11 +77,19 @@ func (s nameSet) sorted() []string {
 func assertSameNames(t *testing.T, what, sideA string, a nameSet, sideB string, b nameSet) {
 	t.Helper()
 	for _, n := range a.sorted() {
-		assert.Contains(t, b, n, "%s %q is in %s (%s) but missing from %s", what, n, sideA, a[n], sideB)
+		assert.Contains(t, b, n, "%s %q is in %s but missing from %s", what, n, found(sideA, a[n]), sideB)
 	}
 	for _, n := range b.sorted() {
-		assert.Contains(t, a, n, "%s %q is in %s (%s) but missing from %s", what, n, sideB, b[n], sideA)
+		assert.Contains(t, a, n, "%s %q is in %s but missing from %s", what, n, found(sideB, b[n]), sideA)
 	}
+}
+
+// found names a side, and where on it a name was found when that says more.
+func found(side, where string) string {
+	if where == "" || where == side {
+		return side
+	}
+	return side + " (" + where + ")"
 }
 
 // goSource is every non-test Go file of pkce/ and jsbridge/, parsed whatever
@@ -561,8 +569,8 @@ func TestSeamErrorCodes(t *testing.T) {
 func TestSeamEvents(t *testing.T) {
 	src, dts, js := parseGo(t), readTypings(t), readLoader(t)
 	goEvents := src.goEvents(t)
-	assertSameNames(t, "event", "Go", goEvents, "mezzo.d.ts EventMap", dts.members(t, "EventMap"))
-	assertSameNames(t, "event", "Go", goEvents, "loader.js EVENTS", js.events(t))
+	assertSameNames(t, "event", "Go (pkce/, jsbridge/)", goEvents, "mezzo.d.ts EventMap", dts.members(t, "EventMap"))
+	assertSameNames(t, "event", "Go (pkce/, jsbridge/)", goEvents, "loader.js EVENTS", js.events(t))
 }
 
 func TestSeamOptions(t *testing.T) {
