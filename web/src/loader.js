@@ -148,7 +148,7 @@ function run(go, instance, onExit) {
     };
     const ready = (api) => {
       done();
-      goStats = api.stats;
+      goStats = api?.stats ?? null;
       mark('mezzo:started');
       resolve(api);
     };
