@@ -4,7 +4,7 @@
 
 export as namespace mezzo;
 
-/** Options of createClient. Unknown keys are rejected with `invalid_config`. */
+/** Options of createClient. The module checks them all: unknown keys, wrong types and missing required fields are rejected with `invalid_config`. */
 export interface ClientOptions {
   /** The public client's ID at the provider. */
   clientId: string;
@@ -33,7 +33,11 @@ export interface ClientOptions {
   insecureAllowHttp?: boolean;
   /** Abort any one request to the provider after this many seconds. Default 10. */
   requestTimeoutSeconds?: number;
-  /** Where to fetch mezzo.wasm; default next to the loader. */
+  /**
+   * Where to fetch mezzo.wasm; default next to the loader. A page runs one
+   * module: once one is loading, omitting wasmUrl uses it, and another URL
+   * is rejected with `invalid_config`.
+   */
   wasmUrl?: string;
 }
 
@@ -155,11 +159,12 @@ export declare class MezzoError extends Error {
 /**
  * Loads the module (once per page) and returns a client. The first load
  * puts `mezzo:compiled` and `mezzo:started` marks on the page's
- * performance timeline.
+ * performance timeline. A module that cannot be fetched, or does not start
+ * within 10 s, rejects with `load_failed`; the next call tries again.
  */
 export declare function createClient(options: ClientOptions): Promise<Client>;
 
-/** Starts fetching and compiling mezzo.wasm early; createClient reuses the result. */
+/** Starts fetching and compiling mezzo.wasm early; createClient reuses the result. Another URL than the page's module rejects with `invalid_argument`. */
 export declare function preload(wasmUrl?: string): Promise<WebAssembly.Module>;
 
 /** Diagnostics of the running module. */

@@ -1,11 +1,14 @@
 // The classic loader (web/dist/mezzo.js) in node: a module served with
 // another content type is compiled from its bytes, and preload() shares
-// its compiled module with createClient. See loader-esm.test.mjs for the
-// rest; each file is its own process, so each starts with nothing loaded.
+// its compiled module with createClient; then, on fresh copies with a stub
+// Go program, the tests shared with the ES module (stubbedLoaderTests).
+// See loader-esm.test.mjs for the rest; each file is its own process, so
+// each starts with nothing loaded.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadMezzo } from './browser-env.mjs';
-import { startWasmServer, spyCompile, clientOptions } from './loader-lib.mjs';
+import { createRequire } from 'node:module';
+import { startWasmServer, spyCompile, clientOptions, stubbedLoaderTests } from './loader-lib.mjs';
 
 const mezzo = loadMezzo();
 const server = await startWasmServer();
@@ -28,3 +31,11 @@ test('createClient reuses the preloaded module', async () => {
   assert.ok(mezzo.runtimeStats().wasmMemoryBytes > 0);
   client.close();
 });
+
+// A fresh copy of mezzo.js, as a page that has loaded nothing gets.
+const require = createRequire(import.meta.url);
+const classicPath = require.resolve('../../web/dist/mezzo.js');
+stubbedLoaderTests(() => {
+  delete require.cache[classicPath];
+  return require(classicPath);
+}, server);

@@ -1,12 +1,14 @@
 // The ES module loader (web/dist/mezzo.mjs) in node: its exports, a failed
 // load and its retry, streaming compilation of an application/wasm
-// response, one Go runtime however many clients, and the start-up marks.
+// response, one Go runtime however many clients, the start-up marks, and
+// Go's own messages for bad options; then, on fresh copies with a stub Go
+// program, the tests shared with the classic loader (stubbedLoaderTests).
 // The classic loader's paths are in loader-classic.test.mjs: each file is
 // its own process, so each starts from a page that has loaded nothing.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadMezzo } from './browser-env.mjs';
-import { startWasmServer, spyCompile, clientOptions } from './loader-lib.mjs';
+import { startWasmServer, spyCompile, clientOptions, stubbedLoaderTests } from './loader-lib.mjs';
 import * as esm from '../../web/dist/mezzo.mjs';
 
 const server = await startWasmServer();
@@ -60,3 +62,26 @@ test('start-up moments are on the performance timeline, once each, in order', ()
   assert.deepEqual([moreCompiled.length, moreStarted.length], [0, 0]);
   assert.ok(compiled.startTime <= started.startTime);
 });
+
+test("options are Go's to check: the caller gets Go's code and message", async (t) => {
+  const callback = 'http://127.0.0.1:8080/callback';
+  for (const [name, options, description] of [
+    ['no options', null, 'clientId is required'],
+    ['not an object', 'spa', 'options must be an object'],
+    ['no clientId', { redirectUri: callback }, 'clientId is required'],
+    ['no redirectUri', { clientId: 'spa' }, 'redirectUri is required'],
+    ['clientId not a string', { clientId: 7, redirectUri: callback }, 'options.clientId must be a string'],
+    ['redirectUri not a string', { clientId: 'spa', redirectUri: ['x'] }, 'options.redirectUri must be a string'],
+  ]) {
+    await t.test(name, async () => {
+      await assert.rejects(esm.createClient(options), (e) => {
+        assert.ok(e instanceof esm.MezzoError);
+        assert.deepEqual([e.code, e.description], ['invalid_config', description]);
+        return true;
+      });
+    });
+  }
+});
+
+let copies = 0;
+stubbedLoaderTests(() => import(`../../web/dist/mezzo.mjs?copy=${++copies}`), server);

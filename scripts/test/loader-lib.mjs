@@ -1,20 +1,29 @@
 // Shared by the loader suites: a server for web/dist/mezzo.wasm that can
 // serve it under several content types or not at all, counting requests,
-// and spies on the WebAssembly compile calls the loaders make.
+// spies on the WebAssembly compile calls the loaders make, and the loader
+// tests that run against a stand-in for the Go program (stubbedLoaderTests).
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 
 const wasm = readFileSync(new URL('../../web/dist/mezzo.wasm', import.meta.url));
+// The smallest valid module: what a stub Go program "runs".
+const emptyWasm = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
 /**
  * startWasmServer serves the module at /wasm/ as application/wasm, at
- * /octet/ as application/octet-stream, and answers 404 at /gone/. hits
- * counts requests by path.
+ * /octet/ as application/octet-stream, an empty module at any path under
+ * /stub/, and answers 404 at /gone/. hits counts requests by path.
  */
 export async function startWasmServer() {
   const hits = new Map();
   const server = http.createServer((req, res) => {
     hits.set(req.url, (hits.get(req.url) ?? 0) + 1);
+    if (req.url.startsWith('/stub/')) {
+      res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': emptyWasm.length }).end(emptyWasm);
+      return;
+    }
     const type = { '/wasm/mezzo.wasm': 'application/wasm', '/octet/mezzo.wasm': 'application/octet-stream' }[req.url];
     if (!type) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
     res.writeHead(200, { 'content-type': type, 'content-length': wasm.length }).end(wasm);
@@ -57,4 +66,227 @@ export function clientOptions(extra = {}) {
     jwksUri: `${idp}/jwks`,
     ...extra,
   };
+}
+
+/**
+ * stubGo puts a stand-in for wasm_exec.js's Go class on globalThis until
+ * restore(). Its program registers the API through globalThis.__mezzoReady
+ * as `register` says: 'now' (inside go.run, as mezzo does), 'later' (after
+ * go.run has returned) or 'never' (blocked before registering). Each client
+ * it creates gets handle(emit), and every run can be ended with exit().
+ */
+export function stubGo({ register = 'now', handle = () => ({ close() {} }) } = {}) {
+  const saved = globalThis.Go;
+  const stub = {
+    runs: 0,
+    handles: 0,
+    running: null, // resolves when go.run is called
+    exit: () => {},
+    restore() {
+      if (saved === undefined) delete globalThis.Go; else globalThis.Go = saved;
+      delete globalThis.__mezzoApi;
+    },
+  };
+  let markRunning;
+  stub.running = new Promise((r) => { markRunning = r; });
+  const api = {
+    version: 'stub',
+    stats: () => ({}),
+    createClient: async (options, emit) => { stub.handles++; return handle(emit, options); },
+  };
+  // As jsbridge.Register: through the hook if there is one, else on a global.
+  const hand = () => {
+    if (typeof globalThis.__mezzoReady === 'function') globalThis.__mezzoReady(api);
+    else globalThis.__mezzoApi = api;
+  };
+  globalThis.Go = class {
+    constructor() { this.importObject = {}; }
+
+    run() {
+      stub.runs++;
+      if (register === 'now') hand();
+      if (register === 'later') setImmediate(hand);
+      markRunning();
+      return new Promise((resolve) => { stub.exit = resolve; });
+    }
+  };
+  return stub;
+}
+
+/**
+ * fakeTimers replaces setTimeout and clearTimeout until restore(): timers
+ * only fire when fire() says so, and pending shows those not yet fired or
+ * cleared, with their delays.
+ */
+export function fakeTimers() {
+  const real = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
+  const pending = new Map();
+  let next = 1;
+  globalThis.setTimeout = (fn, ms, ...args) => { pending.set(next, { fn: () => fn(...args), ms }); return next++; };
+  globalThis.clearTimeout = (id) => { pending.delete(id); };
+  return {
+    pending,
+    fire() { for (const [id, t] of [...pending]) { pending.delete(id); t.fn(); } },
+    restore() { Object.assign(globalThis, real); },
+  };
+}
+
+/** isMezzoError returns an assert.rejects/throws check for a MezzoError with this code. */
+function isMezzoError(mezzo, code, description) {
+  return (e) => {
+    assert.ok(e instanceof mezzo.MezzoError, `${e}`);
+    assert.equal(e.code, code, `${e.code}: ${e.description}`);
+    if (description) assert.match(e.description, description);
+    return true;
+  };
+}
+
+/**
+ * stubbedLoaderTests registers the loader tests that run against stubGo,
+ * each on a loader fresh from loadFresh() (a page that has loaded nothing),
+ * with modules served by server under /stub/.
+ */
+export function stubbedLoaderTests(loadFresh, server) {
+  const stubUrl = (name = 'a') => `${server.origin}/stub/${name}.wasm`;
+
+  // withStub runs fn(mezzo, stub) on a fresh loader with a stub Go program,
+  // and restores globalThis.Go whatever happens.
+  const withStub = (script, fn) => async () => {
+    const stub = stubGo(script);
+    try {
+      await fn(await loadFresh(), stub);
+    } finally {
+      stub.restore();
+    }
+  };
+
+  test('start: the ready hook removes itself, and leaves no timer behind', withStub({}, async (mezzo, stub) => {
+    await mezzo.preload(stubUrl()); // fetched with real timers; nothing below fetches
+    const timers = fakeTimers();
+    try {
+      const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+      assert.equal(stub.runs, 1);
+      assert.equal('__mezzoReady' in globalThis, false, 'the hook is gone once called');
+      assert.equal(timers.pending.size, 0, 'the start timeout is cleared once ready');
+      client.close();
+    } finally {
+      timers.restore();
+    }
+  }));
+
+  test('start: a program that registers after go.run has returned is still heard', { timeout: 5000 }, withStub({ register: 'later' }, async (mezzo, stub) => {
+    const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+    assert.equal(stub.runs, 1);
+    assert.deepEqual(['__mezzoReady' in globalThis, '__mezzoApi' in globalThis], [false, false], 'the API came through the hook, which is gone');
+    client.close();
+  }));
+
+  test('start: a program that never registers fails with load_failed, leaves no hook, and a retry starts afresh', withStub({ register: 'never' }, async (mezzo, stub) => {
+    await mezzo.preload(stubUrl());
+    const timers = fakeTimers();
+    let created;
+    try {
+      created = mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+      await stub.running;
+      assert.equal(timers.pending.size, 1, 'a start timeout is running');
+      const [{ ms }] = timers.pending.values();
+      assert.ok(ms >= 1000 && ms <= 60000, `a start timeout of ${ms} ms`);
+      timers.fire();
+    } finally {
+      timers.restore();
+    }
+    await assert.rejects(created, isMezzoError(mezzo, 'load_failed', /did not start within/));
+    assert.equal('__mezzoReady' in globalThis, false, 'no hook left behind');
+    assert.equal(mezzo.runtimeStats(), null, 'no runtime');
+
+    const retry = stubGo({ register: 'now' });
+    try {
+      const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+      assert.equal(retry.runs, 1, 'the retry started a program of its own');
+      client.close();
+    } finally {
+      retry.restore();
+    }
+  }));
+
+  test('wasmUrl: another URL than the page\'s module is an error, never silently ignored', withStub({}, async (mezzo, stub) => {
+    const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl('first') }));
+    await assert.rejects(mezzo.createClient(clientOptions({ wasmUrl: stubUrl('second') })),
+      isMezzoError(mezzo, 'invalid_config', /options\.wasmUrl is .*second\.wasm, but this page already loads mezzo from .*first\.wasm/));
+    await assert.rejects(mezzo.preload(stubUrl('second')), isMezzoError(mezzo, 'invalid_argument', /wasmUrl is .*second\.wasm/));
+    await assert.rejects(mezzo.createClient(clientOptions({ wasmUrl: 42 })), isMezzoError(mezzo, 'invalid_config', /options\.wasmUrl must be a string/));
+    assert.equal(server.hits('/stub/second.wasm'), 0, 'the other module was never fetched');
+    const same = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl('first') }));
+    const unsaid = await mezzo.createClient(clientOptions());
+    assert.equal(stub.runs, 1, 'the same URL, or none, shares the page\'s module');
+    for (const c of [client, same, unsaid]) c.close();
+  }));
+
+  test('an error that says the program exited changes nothing; the program exiting does', withStub({
+    handle: () => ({ getToken: async () => { throw new Error('Go program has already exited'); }, close() {} }),
+  }, async (mezzo, stub) => {
+    const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+    await assert.rejects(client.getToken(), isMezzoError(mezzo, 'runtime_exited'));
+    await mezzo.createClient(clientOptions());
+    assert.equal(stub.runs, 1, 'turning the error into runtime_exited did not drop the running program');
+
+    stub.exit();
+    await new Promise(setImmediate);
+    await mezzo.createClient(clientOptions());
+    assert.equal(stub.runs, 2, 'after the program exited, the next client starts it afresh');
+  }));
+
+  // A Go handle whose getToken makes a new token each call and, as Go does,
+  // sends it as tokenRefreshed's secret before resolving with it.
+  const renewingHandle = (calls) => (emit) => ({
+    async getToken() {
+      calls.push('getToken');
+      const t = { accessToken: `token-${calls.length}`, expiresAt: Date.now() + 120000, refreshAt: Date.now() + 60000 };
+      emit('tokenRefreshed', { expiresAt: t.expiresAt, scope: 'openid' }, t);
+      return t;
+    },
+    close() {},
+    emit,
+  });
+
+  test('one token-cache update per renewal: the token cached when tokenRefreshed fires is the one getToken keeps', async () => {
+    const calls = [];
+    await withStub({ handle: renewingHandle(calls) }, async (mezzo) => {
+      const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+      const answers = new Set(); // the cached answers getToken gave: one per cache update
+      client.on('tokenRefreshed', () => { answers.add(client.getToken()); });
+      const renewals = 3;
+      for (let i = 1; i <= renewals; i++) {
+        assert.equal(await client.getToken({ forceRefresh: true }), `token-${i}`);
+        answers.add(client.getToken());
+        answers.add(client.getToken());
+        assert.equal(await client.getToken(), `token-${i}`);
+      }
+      assert.equal(calls.length, renewals, 'cached tokens were served without entering Go');
+      assert.equal(answers.size, renewals, `the cache was updated ${answers.size} times for ${renewals} renewals`);
+      client.close();
+    })();
+  });
+
+  test('internal hooks are no listeners: on() cannot reach them, and close() silences them too', async () => {
+    const calls = [];
+    let handle;
+    await withStub({ handle: (emit) => { handle = renewingHandle(calls)(emit); return handle; } }, async (mezzo) => {
+      const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+      for (const name of ['onSecret', 'onExpired', 'constructor', '__proto__', 'toString']) {
+        assert.throws(() => client.on(name, () => {}), isMezzoError(mezzo, 'invalid_argument', /unknown event/), name);
+      }
+      const heard = [];
+      client.on('tokenRefreshed', (d) => heard.push(d));
+      await client.getToken();
+      assert.equal(heard.length, 1);
+      assert.equal('accessToken' in heard[0], false, 'listeners never see the token');
+
+      client.close();
+      handle.emit('tokenRefreshed', { expiresAt: Date.now() + 120000, scope: 'openid' },
+        { accessToken: 'late', expiresAt: Date.now() + 120000, refreshAt: Date.now() + 60000 });
+      assert.equal(heard.length, 1, 'no listener hears a late event');
+      await assert.rejects(client.getToken(), isMezzoError(mezzo, 'client_closed'), 'a late event refills no cache');
+    })();
+  });
 }

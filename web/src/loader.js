@@ -3,7 +3,8 @@
 // The wrapper supplies `base`, the URL of the folder the loader came from.
 //
 // The Go module (wasm/) calls globalThis.__mezzoReady(api) while it starts,
-// with api = { version, createClient(options, emit): Promise<handle> }. A
+// with api = { version, createClient(options, emit): Promise<handle>,
+// stats() }; the hook exists only until then (see run()). A
 // handle's methods mirror the Client below; Go rejects with plain objects
 // {code, description, status?} and reports events through
 // emit(type, detail, secret), where secret ({accessToken, expiresAt,
@@ -11,7 +12,11 @@
 // never handed to listeners.
 
 const EVENTS = ['tokenRefreshed', 'sessionExpired', 'error'];
-const OPTION_KEYS_JS_ONLY = ['wasmUrl'];
+// How long the Go program may take, once instantiated, to hand over its API.
+// It normally does so within go.run itself, in tens of milliseconds; a
+// program that blocks before registering fails the start with load_failed
+// instead of leaving createClient waiting forever.
+const START_TIMEOUT_MS = 10000;
 
 /** MezzoError is every failure: a stable code, plain-words description, HTTP status when there was one. */
 class MezzoError extends Error {
@@ -24,21 +29,22 @@ class MezzoError extends Error {
   }
 }
 
-/** toMezzoError turns whatever was thrown or rejected into a MezzoError. */
+/** toMezzoError turns whatever was thrown or rejected into a MezzoError; it changes nothing else. */
 function toMezzoError(e) {
   if (e instanceof MezzoError) return e;
   if (e && typeof e === 'object' && typeof e.code === 'string' && !(e instanceof Error)) {
     return new MezzoError(e.code, e.description, e.status);
   }
   if (e instanceof Error && /Go program has already exited/.test(e.message)) {
-    runtime = null; // start afresh on the next createClient
+    // start() forgot the runtime when it exited; the next createClient starts afresh.
     return new MezzoError('runtime_exited', 'the mezzo module stopped; create a new client');
   }
   return new MezzoError('internal_error', e instanceof Error ? e.message : String(e));
 }
 
 let runtime = null; // Promise<api>: one Go runtime per page
-let compiled = null; // Promise<WebAssembly.Module> from preload()
+let compiled = null; // Promise<WebAssembly.Module>, fetched from moduleUrl
+let moduleUrl = null; // where the page's one module comes from, once asked for
 let memory = null; // the running module's WebAssembly.Memory, for runtimeStats()
 let goStats = null; // the running module's stats(), for runtimeStats()
 
@@ -53,6 +59,22 @@ function mark(name) {
 
 function resolveUrl(url, name) {
   return new URL(url || name, base).href;
+}
+
+/**
+ * moduleUrlFor is where the module for wasmUrl comes from. A page runs one
+ * module: once one is asked for, no wasmUrl means that one, and another
+ * URL is an error (code) rather than silently ignored.
+ */
+function moduleUrlFor(wasmUrl, code, what) {
+  if (wasmUrl === undefined || wasmUrl === null) return moduleUrl ?? resolveUrl(undefined, 'mezzo.wasm');
+  if (typeof wasmUrl !== 'string') throw new MezzoError(code, `${what} must be a string`);
+  let url;
+  try { url = resolveUrl(wasmUrl, 'mezzo.wasm'); } catch { throw new MezzoError(code, `${what} is not a URL`); }
+  if (moduleUrl !== null && url !== moduleUrl) {
+    throw new MezzoError(code, `${what} is ${url}, but this page already loads mezzo from ${moduleUrl}; a page runs one module`);
+  }
+  return url;
 }
 
 async function fetchBytesOrResponse(url) {
@@ -79,18 +101,29 @@ async function compile(url) {
   return WebAssembly.compile(src);
 }
 
-/** preload starts fetching and compiling the module early; createClient reuses the result. */
-function preload(wasmUrl) {
+/** load fetches and compiles the module at url once per page. */
+function load(url) {
   if (!compiled) {
-    compiled = compile(resolveUrl(wasmUrl, 'mezzo.wasm')).then((module) => {
+    moduleUrl = url;
+    compiled = compile(url).then((module) => {
       mark('mezzo:compiled');
       return module;
     }, (e) => {
-      compiled = null; // a failed load can be retried
+      compiled = null; // a failed load can be retried, from anywhere
+      moduleUrl = null;
       throw toMezzoError(e);
     });
   }
   return compiled;
+}
+
+/** preload starts fetching and compiling the module early; createClient reuses the result. */
+function preload(wasmUrl) {
+  try {
+    return load(moduleUrlFor(wasmUrl, 'invalid_argument', 'wasmUrl'));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 async function loadGoRuntime() {
@@ -100,48 +133,106 @@ async function loadGoRuntime() {
   }
 }
 
+/**
+ * run starts the Go program and resolves with the API it hands to
+ * globalThis.__mezzoReady. The hook exists only while the program starts:
+ * it removes itself when called, and when START_TIMEOUT_MS pass first.
+ * onExit runs when the program exits, whenever that is.
+ */
+function run(go, instance, onExit) {
+  return new Promise((resolve, reject) => {
+    let timer = null;
+    const done = () => {
+      clearTimeout(timer);
+      if (globalThis.__mezzoReady === ready) delete globalThis.__mezzoReady;
+    };
+    const ready = (api) => {
+      done();
+      goStats = api?.stats ?? null;
+      mark('mezzo:started');
+      resolve(api);
+    };
+    globalThis.__mezzoReady = ready;
+    timer = setTimeout(() => {
+      done();
+      reject(new MezzoError('load_failed', `the mezzo module did not start within ${START_TIMEOUT_MS / 1000} s`));
+    }, START_TIMEOUT_MS);
+    go.run(instance).then( // settles only when the program exits
+      () => { done(); onExit(); reject(new MezzoError('load_failed', 'the mezzo module exited while starting')); },
+      (e) => { done(); onExit(); reject(toMezzoError(e)); },
+    );
+  });
+}
+
 /** start runs the Go program once and resolves with the API it registers. */
-function start(wasmUrl) {
+function start(url) {
   if (runtime) return runtime;
-  runtime = (async () => {
-    const [module] = await Promise.all([preload(wasmUrl), loadGoRuntime()]);
+  const started = (async () => {
+    const [module] = await Promise.all([load(url), loadGoRuntime()]);
     const go = new globalThis.Go();
     const instance = await WebAssembly.instantiate(module, go.importObject);
     memory = instance.exports.mem || null;
-    return new Promise((resolve, reject) => {
-      globalThis.__mezzoReady = (api) => { goStats = api.stats; mark('mezzo:started'); resolve(api); };
-      const exited = go.run(instance); // settles only when the program exits
-      delete globalThis.__mezzoReady;
-      exited.then(
-        () => { runtime = null; goStats = null; reject(new MezzoError('load_failed', 'the mezzo module exited while starting')); },
-        (e) => { runtime = null; goStats = null; reject(toMezzoError(e)); },
-      );
+    return run(go, instance, () => {
+      if (runtime !== started) return; // an abandoned start's program, exiting late
+      runtime = null; // the next createClient starts afresh
+      goStats = null;
     });
   })().catch((e) => {
-    runtime = null; // a failed load can be retried
-    compiled = null;
+    if (runtime === started) { // a failed start can be retried
+      runtime = null;
+      compiled = null;
+      moduleUrl = null;
+      memory = null;
+      goStats = null;
+    }
     throw toMezzoError(e);
   });
-  return runtime;
+  runtime = started;
+  return started;
 }
 
-/** wrap builds the public Client around a Go handle. */
-function wrap(handle, listeners) {
+/**
+ * newClient builds the public Client around the Go handle that
+ * createHandle(emit) makes. Go reports events through emit(type, detail,
+ * secret); the loader's own reactions to them (the token cache) are code
+ * here, not listeners, so on() cannot reach them.
+ */
+async function newClient(createHandle) {
   // The token cache: while Date.now() < refreshAt, getToken answers here
-  // without entering Go. `resolved` is one settled Promise per token, so the
-  // hot path allocates nothing.
+  // without entering Go. tokenRefreshed's secret is its one source: Go
+  // sends it for every new token, at sign-in, on every renewal, whoever
+  // asked. `resolved` is one settled Promise per token, so the hot path
+  // allocates nothing.
   let cache = null; // {accessToken, refreshAt, resolved}
   let pending = null; // the Go call shared by concurrent non-forced callers
   let pendingForced = null;
   let closed = false;
+  const listeners = new Map(EVENTS.map((e) => [e, new Set()]));
   const closedError = () => new MezzoError('client_closed', 'this client was closed; create a new one');
 
   const setCache = (t) => {
     cache = t && t.accessToken ? { accessToken: t.accessToken, refreshAt: t.refreshAt, resolved: Promise.resolve(t.accessToken) } : null;
   };
   const clearCache = () => { cache = null; };
-  listeners.onSecret = setCache;
-  listeners.onExpired = clearCache;
+
+  const emit = (type, detail, secret) => {
+    if (closed) return; // a renewal in flight at close() changes nothing
+    if (type === 'tokenRefreshed') setCache(secret);
+    if (type === 'sessionExpired') clearCache();
+    for (const l of listeners.get(type) ?? []) {
+      // A throwing listener must not break the others or mezzo: report it
+      // as an uncaught error on its own.
+      try { l(detail); } catch (e) { queueMicrotask(() => { throw e; }); }
+    }
+  };
+
+  let handle;
+  try {
+    handle = await createHandle(emit);
+  } catch (e) {
+    throw toMezzoError(e);
+  }
+  if (!handle) throw new MezzoError('internal_error', 'the module returned no client');
 
   // call runs a Go method that returns a Promise, after the closed check.
   const call = (method, ...args) => Promise.resolve().then(() => {
@@ -149,15 +240,11 @@ function wrap(handle, listeners) {
     return handle[method](...args);
   });
 
-  const callGo = (force) => {
-    const p = call('getToken', force)
-      .then((t) => { setCache(t); return t.accessToken; }, (e) => {
-        const err = toMezzoError(e);
-        if (err.code === 'login_required') clearCache();
-        throw err;
-      });
-    return p;
-  };
+  const callGo = (force) => call('getToken', force).then((t) => t.accessToken, (e) => {
+    const err = toMezzoError(e);
+    if (err.code === 'login_required') clearCache();
+    throw err;
+  });
 
   const client = {
     getToken(opts) {
@@ -202,7 +289,7 @@ function wrap(handle, listeners) {
       if (closed) return;
       closed = true;
       clearCache();
-      for (const k of EVENTS) listeners[k].clear();
+      for (const set of listeners.values()) set.clear();
       try { handle.close(); } catch { /* already gone with the runtime */ }
     },
     async fetch(input, init) {
@@ -212,10 +299,11 @@ function wrap(handle, listeners) {
       return globalThis.fetch(input, { ...init, headers });
     },
     on(event, listener) {
-      if (!EVENTS.includes(event)) throw new MezzoError('invalid_argument', `unknown event ${JSON.stringify(event)}; use one of ${EVENTS.join(', ')}`);
+      const set = listeners.get(event);
+      if (!set) throw new MezzoError('invalid_argument', `unknown event ${JSON.stringify(event)}; use one of ${EVENTS.join(', ')}`);
       if (typeof listener !== 'function') throw new MezzoError('invalid_argument', 'listener must be a function');
-      listeners[event].add(listener);
-      return () => { listeners[event].delete(listener); };
+      set.add(listener);
+      return () => { set.delete(listener); };
     },
   };
   return client;
@@ -232,32 +320,13 @@ function runtimeStats() {
   return { wasmMemoryBytes: memory.buffer.byteLength, ...go };
 }
 
-/** createClient loads the module (once per page) and returns a Client. */
+/**
+ * createClient loads the module (once per page) and returns a Client. The
+ * options go to Go as they are: Go checks every one of them (types,
+ * required fields, unknown keys) with one message each. The loader reads
+ * only its own, wasmUrl.
+ */
 async function createClient(options) {
-  if (!options || typeof options !== 'object') throw new MezzoError('invalid_config', 'options must be an object');
-  if (typeof options.clientId !== 'string' || typeof options.redirectUri !== 'string') {
-    throw new MezzoError('invalid_config', 'clientId and redirectUri are required strings');
-  }
-  const api = await start(options.wasmUrl);
-  const goOptions = { ...options };
-  for (const k of OPTION_KEYS_JS_ONLY) delete goOptions[k];
-
-  const listeners = { tokenRefreshed: new Set(), sessionExpired: new Set(), error: new Set(), onSecret: null, onExpired: null };
-  const emit = (type, detail, secret) => {
-    if (type === 'tokenRefreshed' && listeners.onSecret) listeners.onSecret(secret);
-    if (type === 'sessionExpired' && listeners.onExpired) listeners.onExpired();
-    for (const l of listeners[type] || []) {
-      // A throwing listener must not break the others or mezzo: report it
-      // as an uncaught error on its own.
-      try { l(detail); } catch (e) { queueMicrotask(() => { throw e; }); }
-    }
-  };
-  let handle;
-  try {
-    handle = await api.createClient(goOptions, emit);
-  } catch (e) {
-    throw toMezzoError(e);
-  }
-  if (!handle) throw new MezzoError('internal_error', 'the module returned no client');
-  return wrap(handle, listeners);
+  const api = await start(moduleUrlFor(options?.wasmUrl, 'invalid_config', 'options.wasmUrl'));
+  return newClient((emit) => api.createClient(options, emit));
 }
