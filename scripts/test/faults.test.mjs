@@ -85,9 +85,12 @@ test('token endpoint down: network_error, session kept, works again once it is u
 test('token endpoint never answers: timeout after the bounded retries', async () => {
   const { client, token } = await signedIn({ requestTimeoutSeconds: 0.3 });
   tp.fault('token', { hang: true }, 3);
+  const before = refreshes().length;
   const started = Date.now();
   await rejects(client.getToken({ forceRefresh: true }), 'timeout');
   assert.ok(Date.now() - started < 5000, 'bounded in time');
+  assert.equal(refreshes().length - before, 3, 'at most 3 attempts');
+  assert.equal(tp.faults.token.length, 0, 'every attempt met a hanging answer');
   await keptSession(client, token);
 });
 
@@ -208,6 +211,7 @@ test('discovery down, then up: network_error, then a working client', async () =
 test('discovery never answers: timeout after the bounded retries', async () => {
   tp.fault('discovery', { hang: true }, 3);
   await rejects(env.mezzo.createClient({ issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT, requestTimeoutSeconds: 0.3 }), 'timeout');
+  assert.equal(tp.count('discovery'), 3, 'at most 3 attempts');
 });
 
 // Clocks: the provider's clock runs 10 minutes ahead of or behind ours.
