@@ -160,13 +160,25 @@ test('concurrent getToken calls at renewal share exactly one refresh, which rota
   await signIn(client);
   const first = await client.getToken();
   const login = tokenRequests().at(-1).reply;
+  const refreshes = () => tokenRequests().filter((t) => t.form.get('grant_type') === 'refresh_token');
+  const sent = refreshes().length;
   const before = (await idp.stats()).refreshRequests;
-  await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - TTL * 500 - Date.now()) + 20)); // past refreshAt
+  // A 2 s token is renewed at half its life. Sleep until shortly before
+  // then, and busy-wait past it: the event loop is blocked, so mezzo's own
+  // renewal timer cannot fire, and the 50 callers below all arrive at a
+  // token that needs renewal with no refresh under way.
+  const refreshAt = expiresAt - TTL * 500;
+  await new Promise((r) => setTimeout(r, Math.max(0, refreshAt - 400 - Date.now())));
+  assert.equal((await idp.stats()).refreshRequests, before, 'no refresh before the burst');
+  while (Date.now() < refreshAt + 20); // busy wait: no timer runs
+  assert.equal(refreshes().length, sent, 'no refresh had started when the callers arrived');
   const results = await Promise.all(Array.from({ length: 50 }, () => client.getToken()));
   assert.equal(new Set(results).size, 1, 'every caller got the same token');
   assert.notEqual(results[0], first, 'a renewed token');
-  assert.equal((await idp.stats()).refreshRequests - before, 1, 'exactly one refresh request');
-  const refresh = tokenRequests().filter((t) => t.form.get('grant_type') === 'refresh_token').at(-1);
+  assert.equal((await idp.stats()).refreshRequests - before, 1, 'exactly one refresh request for the 50 callers');
+  assert.equal(refreshes().length - sent, 1, 'and exactly one sent by the client');
+  const refresh = refreshes().at(-1);
+  assert.equal(refresh.reply.access_token, results[0], 'the callers got the refresh\'s new token');
   assert.equal(refresh.form.get('refresh_token'), login.refresh_token);
   assert.ok(refresh.reply.refresh_token && refresh.reply.refresh_token !== login.refresh_token, 'rotated');
 });
