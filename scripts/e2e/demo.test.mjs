@@ -65,13 +65,13 @@ after(async () => {
   await demo?.close();
 });
 
-/** waitTraffic waits (bounded) until n token requests matching pred have their replies logged (renewals are timer-driven). */
+/** waitTraffic waits until n token requests matching pred have their replies logged (renewals are timer-driven); it fails after 10 s. */
 async function waitTraffic(pred, n = 1) {
   const deadline = Date.now() + 10000;
   for (;;) {
     const done = tokenTraffic.filter((t) => t.done && pred(t));
     if (done.length >= n) return done;
-    if (Date.now() > deadline) return done;
+    if (Date.now() > deadline) assert.fail(`timed out after 10 s waiting for ${n} token request(s); ${done.length} logged`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -113,8 +113,12 @@ test('logs in through the provider form and lands back signed in', async () => {
   assert.deepEqual(await cspViolations(), []);
 });
 
-test('no token is stored anywhere but memory', async () => {
-  await waitTraffic(grant('authorization_code'));
+/**
+ * assertNothingStored checks that no token the page received is in
+ * localStorage, sessionStorage, document.cookie, IndexedDB or any cookie of
+ * the browser for the app's origin.
+ */
+async function assertNothingStored(when) {
   const secrets = tokenTraffic.flatMap((t) => [t.reply?.access_token, t.reply?.refresh_token, t.reply?.id_token]).filter(Boolean);
   assert.ok(secrets.length >= 3);
   const stored = await page.evaluate(async () => {
@@ -126,12 +130,17 @@ test('no token is stored anywhere but memory', async () => {
       idb: (await indexedDB.databases()).map((d) => d.name),
     };
   });
-  assert.deepEqual(stored, { local: [], session: [], cookie: '', idb: [] });
+  assert.deepEqual(stored, { local: [], session: [], cookie: '', idb: [] }, `nothing stored ${when}`);
   // Cookies ignore ports, so the provider's own session cookies show up for
   // 127.0.0.1 too: none of them may carry a token.
   for (const c of await browser.context.cookies(demo.origin)) {
-    for (const secret of secrets) assert.ok(!c.value.includes(secret) && !secret.includes(c.value), `cookie ${c.name} holds no token`);
+    for (const secret of secrets) assert.ok(!c.value.includes(secret) && !secret.includes(c.value), `cookie ${c.name} holds no token ${when}`);
   }
+}
+
+test('no token is stored anywhere but memory', async () => {
+  await waitTraffic(grant('authorization_code'));
+  await assertNothingStored('after the sign-in');
 });
 
 test('client.fetch calls the protected userinfo endpoint', async () => {
@@ -156,6 +165,7 @@ test('renews automatically and rotates the refresh token', async () => {
   const sent = refreshes.map((r) => r.form.get('refresh_token'));
   assert.equal(new Set(sent).size, sent.length, 'no refresh token is ever sent twice');
   assert.equal(await page.getAttribute('#status', 'data-state'), 'signed-in');
+  await assertNothingStored('after two renewals');
 
   // The provider rejects the old, rotated refresh token.
   const res = await fetch(tokenEndpoint, {
