@@ -80,8 +80,17 @@ test-go:
 
 # The seed corpora already run in test-go; this gives each target a short
 # burst of real fuzzing. `make fuzz FUZZTIME=5m` is the long local run.
+# The listing must name every `func Fuzz` declared in pkce/*_test.go, so a
+# failed or empty listing fails instead of fuzzing nothing.
 test-fuzz fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./pkce | grep '^Fuzz'); do \
+	@want=$$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' pkce/*_test.go | sort); \
+	listed=$$($(GO) test -list '^Fuzz' ./pkce) || { echo "go test -list failed:"; echo "$$listed"; exit 1; }; \
+	got=$$(echo "$$listed" | grep '^Fuzz' | sort || true); \
+	if [ -z "$$want" ] || [ "$$want" != "$$got" ]; then \
+	  echo "fuzz targets declared in pkce/*_test.go:"; echo "$${want:-(none)}"; \
+	  echo "fuzz targets listed by go test -list:"; echo "$${got:-(none)}"; exit 1; \
+	fi; \
+	for t in $$got; do \
 	  echo "fuzz $$t ($(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkce >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkce; exit 1; }; \
 	done
