@@ -11,10 +11,10 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DIST        := web/dist
 GO_SOURCES  := $(shell find pkce jsbridge wasm -name '*.go' ! -name '*_test.go') go.mod go.sum
 NPM_STAMP   := scripts/node_modules/.mezzo-installed
-WASM_EXEC   := $(CURDIR)/scripts/go_js_wasm_exec
+WASM_EXEC   := $(CURDIR)/scripts/test/wasm/go_js_wasm_exec
 FUZZTIME    ?= 3s
 # Inlining off, except in crypto and math/big, where the speed is: it cuts
-# mezzo.wasm by ~90 KB after brotli (see `make size`; measured in the notes).
+# mezzo.wasm by ~90 KB after brotli (see `make size`).
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=crypto/...= -gcflags=math/big=
 
 .PHONY: all build deps demo test lint test-go test-fuzz test-wasm test-node test-types test-browser size bench fuzz clean
@@ -39,9 +39,9 @@ $(DIST)/wasm_exec.js: $(GOROOT)/lib/wasm/wasm_exec.js
 	@mkdir -p $(DIST)
 	cp $< $@
 
-$(DIST)/mezzo.js $(DIST)/mezzo.mjs &: web/src/loader.js scripts/build-loaders.mjs
+$(DIST)/mezzo.js $(DIST)/mezzo.mjs &: web/src/loader.js scripts/build/build-loaders.mjs
 	@mkdir -p $(DIST)
-	node scripts/build-loaders.mjs $(DIST)
+	node scripts/build/build-loaders.mjs $(DIST)
 
 ## deps: npm packages (scripts/package-lock.json), chromium and brotli
 deps: $(NPM_STAMP) system-deps
@@ -52,15 +52,15 @@ $(NPM_STAMP): scripts/package.json scripts/package-lock.json
 
 .PHONY: system-deps
 system-deps:
-	@scripts/ensure-system-deps.sh
+	@scripts/build/ensure-system-deps.sh
 
 ## size: raw, gzip and brotli sizes; fails over the brotli budget
 size: build system-deps
-	scripts/size.sh $(DIST)
+	scripts/build/size.sh $(DIST)
 
 ## demo: the demo app against the bundled identity provider (Ctrl-C stops)
 demo: build $(NPM_STAMP)
-	node scripts/demo.mjs
+	node scripts/dev/demo.mjs
 
 ## test: every test — lint, Go (native -race and wasm in node), node API
 ## suites, typings, size budget and the browser end-to-end suite
@@ -99,15 +99,15 @@ test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASM_EXEC) ./jsbridge/... ./wasm/...
 
 test-node: build $(NPM_STAMP)
-	node --test --test-concurrency=1 scripts/test/*.test.mjs
+	node --test --test-concurrency=1 scripts/test/node/*.test.mjs
 
 test-types: $(NPM_STAMP)
 	scripts/node_modules/.bin/tsc -p web/typings --noEmit
 
 test-browser: build $(NPM_STAMP) system-deps
-	node --test --test-concurrency=1 scripts/e2e/*.test.mjs
+	node --test --test-concurrency=1 scripts/test/browser/*.test.mjs
 
-## bench: side-by-side benchmarks (see issue 5)
+## bench: mezzo, auth0-spa-js and oidc-client-ts side by side (scripts/bench/README.md)
 bench: build $(NPM_STAMP) system-deps
 	node scripts/bench/run.mjs
 

@@ -52,7 +52,7 @@ globalThis.fetch = async (input, init = {}) => {
 };
 
 export function loadMezzo() {
-  const dist = new URL('../../web/dist/mezzo.js', import.meta.url);
+  const dist = new URL('../../../web/dist/mezzo.js', import.meta.url);
   if (!existsSync(dist)) throw new Error('web/dist/mezzo.js is missing: run `make build` first');
   return createRequire(import.meta.url)(dist.pathname);
 }

@@ -7,10 +7,10 @@ import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
-import { hostileSetup, rejects, sleep, APP, REDIRECT, traffic } from './hostile-lib.mjs';
+import { hostileSetup, rejects, sleep, APP, REDIRECT, traffic } from '../lib/hostile-lib.mjs';
 import {
   callbackFailures, refreshFailures, transactionCases, foreignReturnTo, sameOriginReturnTo, foreignLogoutReturnTo, LOGINS, DISTINCT_VALUES,
-} from './secrets-cases.mjs';
+} from '../lib/secrets-cases.mjs';
 
 const TX_KEY = 'mezzo.transaction';
 let env; let tp;

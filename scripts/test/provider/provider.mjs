@@ -1,7 +1,7 @@
 // A hostile OpenID provider for tests: a small, correct code-flow provider
 // (discovery, authorize, token with PKCE and refresh-token rotation, JWKS,
 // userinfo) on 127.0.0.1 whose every answer a test can corrupt on purpose.
-// It is not the dev provider (that is the real oidc-provider in ../idp/);
+// It is not the dev provider (that is the real oidc-provider in ../../dev/idp/);
 // it exists to lie, break and stall in ways a real provider will not.
 //
 //   const tp = await startTestProvider();

@@ -1,8 +1,8 @@
 // Shared setup for the suites that drive mezzo's JS API (web/dist/mezzo.js,
-// in node) against the hostile test provider (../testprovider/).
+// in node) against the hostile test provider (../provider/).
 import assert from 'node:assert/strict';
 import { APP, resetBrowser, traffic, loadMezzo } from './browser-env.mjs';
-import { startTestProvider } from '../testprovider/provider.mjs';
+import { startTestProvider } from '../provider/provider.mjs';
 
 export const REDIRECT = `${APP}/callback`;
 export { APP, traffic };

@@ -2,7 +2,7 @@
 // read wasm, so this reads the code and name sections itself and sums the
 // function body sizes by package. Build without -s -w for names:
 //   GOOS=js GOARCH=wasm go build -trimpath -o /tmp/m.wasm ./wasm
-//   node scripts/wasm-sizes.mjs /tmp/m.wasm [top]
+//   node scripts/tools/wasm-sizes.mjs /tmp/m.wasm [top]
 import { readFileSync } from 'node:fs';
 
 const buf = readFileSync(process.argv[2]);

@@ -5,9 +5,9 @@
 // its own process, so each starts from a page that has loaded nothing.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadMezzo } from './browser-env.mjs';
-import { startWasmServer, spyCompile, clientOptions } from './loader-lib.mjs';
-import * as esm from '../../web/dist/mezzo.mjs';
+import { loadMezzo } from '../lib/browser-env.mjs';
+import { startWasmServer, spyCompile, clientOptions } from '../lib/loader-lib.mjs';
+import * as esm from '../../../web/dist/mezzo.mjs';
 
 const server = await startWasmServer();
 const calls = spyCompile();

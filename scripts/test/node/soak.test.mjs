@@ -6,8 +6,8 @@
 // once and replaced every time, and wasm memory stays flat after warm-up.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { APP, traffic, loadMezzo } from './browser-env.mjs';
-import { startIdp, headlessLogin } from '../idp/harness.mjs';
+import { APP, traffic, loadMezzo } from '../lib/browser-env.mjs';
+import { startIdp, headlessLogin } from '../../dev/idp/harness.mjs';
 
 const REDIRECT = `${APP}/callback`;
 const TTL = 1; // seconds: renewal every ~0.5 s

@@ -1,7 +1,7 @@
 // The case tables of secrets.test.mjs, in a module of their own so that
 // scripts/tools/counts.mjs can print how many there are (the README quotes
 // these counts). Each corrupt(tp) breaks the hostile test provider tp.
-import { newKey } from '../testprovider/provider.mjs';
+import { newKey } from '../provider/provider.mjs';
 import { APP } from './browser-env.mjs';
 
 /** A test of the secrets suite is a failure path when its title starts so. */

@@ -2,8 +2,8 @@
 // real dev identity provider (oidc-provider) over HTTP on 127.0.0.1.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { APP, resetBrowser, traffic, loadMezzo } from './browser-env.mjs';
-import { startIdp, headlessLogin } from '../idp/harness.mjs';
+import { APP, resetBrowser, traffic, loadMezzo } from '../lib/browser-env.mjs';
+import { startIdp, headlessLogin } from '../../dev/idp/harness.mjs';
 
 const REDIRECT = `${APP}/callback`;
 const TTL = 2; // seconds; renewal after half of it

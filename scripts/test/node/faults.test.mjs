@@ -5,9 +5,9 @@
 // memory only, and work again once the provider recovers.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostileSetup, rejects, sleep, REDIRECT } from './hostile-lib.mjs';
-import { MemoryStorage } from './browser-env.mjs';
-import { signJwt } from '../testprovider/provider.mjs';
+import { hostileSetup, rejects, sleep, REDIRECT } from '../lib/hostile-lib.mjs';
+import { MemoryStorage } from '../lib/browser-env.mjs';
+import { signJwt } from '../provider/provider.mjs';
 
 let env; let tp;
 before(async () => { env = await hostileSetup(); tp = env.tp; });

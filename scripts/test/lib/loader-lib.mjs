@@ -4,7 +4,7 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 
-const wasm = readFileSync(new URL('../../web/dist/mezzo.wasm', import.meta.url));
+const wasm = readFileSync(new URL('../../../web/dist/mezzo.wasm', import.meta.url));
 
 /**
  * startWasmServer serves the module at /wasm/ as application/wasm, at

@@ -4,8 +4,8 @@
 // rest; each file is its own process, so each starts with nothing loaded.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadMezzo } from './browser-env.mjs';
-import { startWasmServer, spyCompile, clientOptions } from './loader-lib.mjs';
+import { loadMezzo } from '../lib/browser-env.mjs';
+import { startWasmServer, spyCompile, clientOptions } from '../lib/loader-lib.mjs';
 
 const mezzo = loadMezzo();
 const server = await startWasmServer();

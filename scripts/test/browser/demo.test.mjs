@@ -3,8 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { startDemoServer } from '../demo-server.mjs';
-import { startIdp } from '../idp/harness.mjs';
+import { startDemoServer } from '../../dev/demo-server.mjs';
+import { startIdp } from '../../dev/idp/harness.mjs';
 import { launch, CHROMIUM } from './browser.mjs';
 
 const TTL = 6; // access tokens renew after half their life: 3 s
@@ -15,7 +15,7 @@ const tokenTraffic = []; // {form, status, reply, done} of every token request t
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run make test (it installs Debian's chromium) or apt-get install chromium`);
-  assert.ok(existsSync(new URL('../../web/dist/mezzo.wasm', import.meta.url)), 'web/dist missing: run make build');
+  assert.ok(existsSync(new URL('../../../web/dist/mezzo.wasm', import.meta.url)), 'web/dist missing: run make build');
   demo = await startDemoServer();
   idp = await startIdp({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri] });
   const discovery = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
