@@ -17,7 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startIdp } from '../dev/idp/harness.mjs';
-import { launch, CHROMIUM } from '../test/browser/browser.mjs';
+import { launch, recordCspViolations, cspViolations, CHROMIUM } from '../test/browser/browser.mjs';
+import { within } from '../test/lib/common.mjs';
 import { buildAssets, packageVersion, repo, LIBS, LIB_NAMES } from './build.mjs';
 import { startBenchServer, contentSecurityPolicy } from './server.mjs';
 import { startProxy } from './proxy.mjs';
@@ -69,13 +70,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => { log(`${sig}: stopping`); cleanup().finally(() => process.exit(130)); });
 }
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new BenchError(`${what}: no answer within ${ms / 1000} s`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
+const withTimeout = (promise, ms, what) => within(promise, ms, what, (message) => new BenchError(message));
 
 const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
 
@@ -84,14 +79,7 @@ const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
 async function openBrowser() {
   const b = await launch();
   cleanups.push(b.close);
-  // CSP violations on our pages, recorded before any page script runs
-  // (init scripts are injected by the browser, not subject to the CSP).
-  await b.context.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  await recordCspViolations(b.context);
   return b;
 }
 
@@ -113,7 +101,7 @@ async function waitReady(page, what) {
     .catch((e) => fail(`${what}: the page did not get ready: ${e.message.split('\n')[0]}`));
   const st = await page.evaluate(() => window.__bench);
   if (st.state !== 'ready') fail(`${what}: ${st.error}`);
-  const csp = await page.evaluate(() => window.__cspViolations ?? []);
+  const csp = await cspViolations(page);
   if (csp.length) fail(`${what}: Content-Security-Policy violations: ${csp.join(', ')}`);
   return st;
 }

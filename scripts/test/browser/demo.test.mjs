@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { startDemoServer } from '../../dev/demo-server.mjs';
 import { startIdp } from '../../dev/idp/harness.mjs';
-import { launch, CHROMIUM } from './browser.mjs';
+import { launch, recordCspViolations, cspViolations as recorded, CHROMIUM } from './browser.mjs';
+import { redeemRefreshToken, until } from '../lib/common.mjs';
 
 const TTL = 6; // access tokens renew after half their life: 3 s
 
@@ -18,17 +19,12 @@ before(async () => {
   assert.ok(existsSync(new URL('../../../web/dist/mezzo.wasm', import.meta.url)), 'web/dist missing: run make build');
   demo = await startDemoServer();
   idp = await startIdp({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri] });
-  const discovery = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+  const discovery = await idp.discovery();
   tokenEndpoint = discovery.token_endpoint;
   demo.setConfig({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: demo.redirectUri, userinfoEndpoint: discovery.userinfo_endpoint });
 
   browser = await launch();
-  await browser.context.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  await recordCspViolations(browser.context);
   page = await browser.context.newPage();
   page.on('pageerror', (e) => { if (page.url().startsWith(demo.origin)) appErrors.push(`pageerror: ${e.message}`); });
   page.on('console', (m) => {
@@ -67,13 +63,9 @@ after(async () => {
 
 /** waitTraffic waits until n token requests matching pred have their replies logged (renewals are timer-driven); it fails after 10 s. */
 async function waitTraffic(pred, n = 1) {
-  const deadline = Date.now() + 10000;
-  for (;;) {
-    const done = tokenTraffic.filter((t) => t.done && pred(t));
-    if (done.length >= n) return done;
-    if (Date.now() > deadline) assert.fail(`timed out after 10 s waiting for ${n} token request(s); ${done.length} logged`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const done = () => tokenTraffic.filter((t) => t.done && pred(t));
+  await until(() => done().length >= n, 10000, () => `${n} token request(s) with their replies (${done().length} logged)`);
+  return done();
 }
 const grant = (g) => (t) => t.form.get('grant_type') === g;
 
@@ -91,7 +83,7 @@ async function signIn() {
 }
 
 async function cspViolations() {
-  return page.url().startsWith(demo.origin) ? page.evaluate(() => window.__cspViolations) : [];
+  return page.url().startsWith(demo.origin) ? recorded(page) : [];
 }
 
 test('logs in through the provider form and lands back signed in', async () => {
@@ -168,11 +160,7 @@ test('renews automatically and rotates the refresh token', async () => {
   await assertNothingStored('after two renewals');
 
   // The provider rejects the old, rotated refresh token.
-  const res = await fetch(tokenEndpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: idp.clientId }),
-  });
+  const res = await redeemRefreshToken(tokenEndpoint, idp.clientId, first.refresh_token);
   assert.equal(res.status, 400);
   assert.equal((await res.json()).error, 'invalid_grant');
 });

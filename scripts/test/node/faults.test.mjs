@@ -19,12 +19,7 @@ beforeEach(() => {
 
 const refreshes = () => tp.requests.filter((r) => r.path === tp.paths.token && r.form.get('grant_type') === 'refresh_token');
 
-/** signedIn returns a signed-in client and its current access token. */
-async function signedIn(extra) {
-  const client = await env.newClient(extra);
-  await env.signIn(client);
-  return { client, token: await client.getToken() };
-}
+const signedIn = (extra) => env.signedIn(extra);
 
 /** keptSession checks that a failed refresh left the session usable and that the next refresh works. */
 async function keptSession(client, token) {

@@ -39,8 +39,7 @@ async function rejectsLogin(code, extra) {
 }
 
 async function acceptsLogin(extra) {
-  const client = await env.newClient(extra);
-  await env.signIn(client);
+  const { client } = await env.signedIn(extra);
   assert.equal(client.isAuthenticated(), true);
   assert.equal(client.getUser().sub, 'user-1');
   return client;

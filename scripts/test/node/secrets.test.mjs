@@ -7,14 +7,22 @@ import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
-import { hostileSetup, rejects, sleep, APP, REDIRECT, traffic } from '../lib/hostile-lib.mjs';
+import { hostileSetup, rejects, until, APP, REDIRECT, traffic } from '../lib/hostile-lib.mjs';
 import {
   callbackFailures, refreshFailures, transactionCases, foreignReturnTo, sameOriginReturnTo, foreignLogoutReturnTo, LOGINS, DISTINCT_VALUES,
 } from '../lib/secrets-cases.mjs';
 
 const TX_KEY = 'mezzo.transaction';
 let env; let tp;
-before(async () => { env = await hostileSetup(); tp = env.tp; });
+before(async () => {
+  env = await hostileSetup();
+  tp = env.tp;
+  // Every client's events land in seen.events; every sign-in keeps its verifier.
+  env.onClient = (client) => {
+    for (const type of ['tokenRefreshed', 'sessionExpired', 'error']) client.on(type, (detail) => seen.events.push({ type, detail }));
+  };
+  env.afterLogin = keepVerifier;
+});
 after(() => env.stop());
 
 // seen collects, per test, everything mezzo told the app: rejections,
@@ -35,46 +43,33 @@ beforeEach(() => {
 });
 afterEach(() => Object.assign(console, realConsole));
 
-/** newClient returns a client whose every event lands in seen.events. */
-async function newClient(extra) {
-  const client = await env.newClient(extra);
-  for (const type of ['tokenRefreshed', 'sessionExpired', 'error']) client.on(type, (detail) => seen.events.push({ type, detail }));
-  return client;
-}
+const newClient = (extra) => env.newClient(extra);
 
-/** login runs client.login and keeps its PKCE verifier, read from the transaction. */
-async function login(client, opts) {
-  await client.login(opts);
+/** keepVerifier keeps the pending transaction's PKCE verifier and returns the transaction. */
+function keepVerifier() {
   const tx = JSON.parse(sessionStorage.getItem(TX_KEY));
   assert.ok(tx?.verifier, 'login saved a transaction with a verifier');
   verifiers.push(tx.verifier);
   return tx;
 }
 
-/** callback logs in and returns the provider's redirect back (not yet handled). */
-async function callback(client, opts) {
-  await login(client, opts);
-  return tp.authorize(location.assigned.at(-1));
+/** login runs client.login and keeps its PKCE verifier, read from the transaction. */
+async function login(client, opts) {
+  await client.login(opts);
+  return keepVerifier();
 }
 
+/** callback logs in and returns the provider's redirect back (not yet handled). */
+const callback = (client, opts) => env.callback(client, opts);
+
 /** signIn completes a login the way an app does: from location.href. */
-async function signIn(client, opts) {
-  location.href = await callback(client, opts);
-  return client.handleRedirectCallback();
-}
+const signIn = (client, opts) => env.signIn(client, opts);
 
 /** fails asserts a MezzoError of code and keeps it for the scan. */
 async function fails(promise, code) {
   const err = await rejects(promise, code);
   seen.errors.push(err);
   return err;
-}
-
-/** until polls cond every 10 ms for at most ms. */
-async function until(cond, ms, what) {
-  for (const end = Date.now() + ms; !cond(); await sleep(10)) {
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-  }
 }
 
 const short = (s) => (s.length > 24 ? `${s.slice(0, 20)}…` : s);
@@ -136,8 +131,7 @@ function assertNoLeak() {
 
 /** signedIn returns a signed-in client. */
 async function signedIn(extra) {
-  const client = await newClient(extra);
-  await signIn(client);
+  const { client } = await env.signedIn(extra);
   assert.equal(client.isAuthenticated(), true);
   return client;
 }
