@@ -17,7 +17,7 @@ FUZZTIME    ?= 3s
 # mezzo.wasm by ~90 KB after brotli (see `make size`).
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=crypto/...= -gcflags=math/big=
 
-.PHONY: all build deps demo test lint test-go test-fuzz test-wasm test-node test-types test-browser size bench fuzz clean
+.PHONY: all build deps demo test lint test-go test-fuzz test-wasm test-node test-types test-browser size size-report counts bench fuzz clean
 
 all: build
 
@@ -57,6 +57,17 @@ system-deps:
 ## size: raw, gzip and brotli sizes; fails over the brotli budget
 size: build system-deps
 	scripts/build/size.sh $(DIST)
+
+## size-report: which Go packages take the room in mezzo.wasm (a build
+## with the release flags but with names kept, read by scripts/tools/wasm-sizes.mjs)
+size-report:
+	@mkdir -p .cache
+	GOOS=js GOARCH=wasm $(GO) build -trimpath $(WASM_GCFLAGS) -o .cache/mezzo-names.wasm ./wasm
+	node scripts/tools/wasm-sizes.mjs .cache/mezzo-names.wasm
+
+## counts: the test counts the README quotes, as lines and JSON
+counts: build $(NPM_STAMP)
+	node scripts/tools/counts.mjs
 
 ## demo: the demo app against the bundled identity provider (Ctrl-C stops)
 demo: build $(NPM_STAMP)
