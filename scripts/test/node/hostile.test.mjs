@@ -6,7 +6,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostileSetup, rejects, bearerUses, REDIRECT } from '../lib/hostile-lib.mjs';
-import { newKey, signJwt } from '../provider/provider.mjs';
+import { newKey } from '../provider/provider.mjs';
 
 let env; let tp;
 before(async () => { env = await hostileSetup(); tp = env.tp; });
