@@ -11,13 +11,13 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DIST        := web/dist
 GO_SOURCES  := $(shell find pkce jsbridge wasm -name '*.go' ! -name '*_test.go') go.mod go.sum
 NPM_STAMP   := scripts/node_modules/.mezzo-installed
-WASM_EXEC   := $(CURDIR)/scripts/go_js_wasm_exec
+WASM_EXEC   := $(CURDIR)/scripts/test/wasm/go_js_wasm_exec
 FUZZTIME    ?= 3s
 # Inlining off, except in crypto and math/big, where the speed is: it cuts
-# mezzo.wasm by ~90 KB after brotli (see `make size`; measured in the notes).
+# mezzo.wasm by ~90 KB after brotli (see `make size`).
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=crypto/...= -gcflags=math/big=
 
-.PHONY: all build deps demo test lint test-go test-fuzz test-wasm test-node test-types test-browser size bench fuzz clean
+.PHONY: all build deps demo test lint test-go test-fuzz test-wasm test-node test-types test-browser size size-report counts bench fuzz clean
 
 all: build
 
@@ -39,9 +39,9 @@ $(DIST)/wasm_exec.js: $(GOROOT)/lib/wasm/wasm_exec.js
 	@mkdir -p $(DIST)
 	cp $< $@
 
-$(DIST)/mezzo.js $(DIST)/mezzo.mjs &: web/src/loader.js scripts/build-loaders.mjs
+$(DIST)/mezzo.js $(DIST)/mezzo.mjs &: web/src/loader.js scripts/build/build-loaders.mjs
 	@mkdir -p $(DIST)
-	node scripts/build-loaders.mjs $(DIST)
+	node scripts/build/build-loaders.mjs $(DIST)
 
 ## deps: npm packages (scripts/package-lock.json), chromium and brotli
 deps: $(NPM_STAMP) system-deps
@@ -52,15 +52,26 @@ $(NPM_STAMP): scripts/package.json scripts/package-lock.json
 
 .PHONY: system-deps
 system-deps:
-	@scripts/ensure-system-deps.sh
+	@scripts/build/ensure-system-deps.sh
 
 ## size: raw, gzip and brotli sizes; fails over the brotli budget
 size: build system-deps
-	scripts/size.sh $(DIST)
+	scripts/build/size.sh $(DIST)
+
+## size-report: which Go packages take the room in mezzo.wasm (a build
+## with the release flags but with names kept, read by scripts/tools/wasm-sizes.mjs)
+size-report:
+	@mkdir -p .cache
+	GOOS=js GOARCH=wasm $(GO) build -trimpath $(WASM_GCFLAGS) -o .cache/mezzo-names.wasm ./wasm
+	node scripts/tools/wasm-sizes.mjs .cache/mezzo-names.wasm
+
+## counts: the test counts the README quotes, as lines and JSON
+counts: build $(NPM_STAMP)
+	node scripts/tools/counts.mjs
 
 ## demo: the demo app against the bundled identity provider (Ctrl-C stops)
 demo: build $(NPM_STAMP)
-	node scripts/demo.mjs
+	node scripts/dev/demo.mjs
 
 ## test: every test — lint, Go (native -race and wasm in node), node API
 ## suites, typings, size budget and the browser end-to-end suite
@@ -80,8 +91,17 @@ test-go:
 
 # The seed corpora already run in test-go; this gives each target a short
 # burst of real fuzzing. `make fuzz FUZZTIME=5m` is the long local run.
+# The listing must name every `func Fuzz` declared in pkce/*_test.go, so a
+# failed or empty listing fails instead of fuzzing nothing.
 test-fuzz fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./pkce | grep '^Fuzz'); do \
+	@want=$$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' pkce/*_test.go | sort); \
+	listed=$$($(GO) test -list '^Fuzz' ./pkce) || { echo "go test -list failed:"; echo "$$listed"; exit 1; }; \
+	got=$$(echo "$$listed" | grep '^Fuzz' | sort || true); \
+	if [ -z "$$want" ] || [ "$$want" != "$$got" ]; then \
+	  echo "fuzz targets declared in pkce/*_test.go:"; echo "$${want:-(none)}"; \
+	  echo "fuzz targets listed by go test -list:"; echo "$${got:-(none)}"; exit 1; \
+	fi; \
+	for t in $$got; do \
 	  echo "fuzz $$t ($(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkce >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkce; exit 1; }; \
 	done
@@ -90,15 +110,15 @@ test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec $(WASM_EXEC) ./jsbridge/... ./wasm/...
 
 test-node: build $(NPM_STAMP)
-	node --test --test-concurrency=1 scripts/test/*.test.mjs
+	node --test --test-concurrency=1 scripts/test/node/*.test.mjs
 
 test-types: $(NPM_STAMP)
 	scripts/node_modules/.bin/tsc -p web/typings --noEmit
 
 test-browser: build $(NPM_STAMP) system-deps
-	node --test --test-concurrency=1 scripts/e2e/*.test.mjs
+	node --test --test-concurrency=1 scripts/test/browser/*.test.mjs
 
-## bench: side-by-side benchmarks (see issue 5)
+## bench: mezzo, auth0-spa-js and oidc-client-ts side by side (scripts/bench/README.md)
 bench: build $(NPM_STAMP) system-deps
 	node scripts/bench/run.mjs
 

@@ -19,7 +19,7 @@ import (
 )
 
 // testServer returns the base URL of the loopback server that
-// scripts/wasm-test-env.cjs starts.
+// scripts/test/wasm/wasm-test-env.cjs starts.
 func testServer(t *testing.T) string {
 	t.Helper()
 	p, err := safejs.Global().Get("__testServer")

@@ -16,8 +16,9 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startIdp } from '../idp/harness.mjs';
-import { launch, CHROMIUM } from '../e2e/browser.mjs';
+import { startIdp } from '../dev/idp/harness.mjs';
+import { launch, recordCspViolations, cspViolations, CHROMIUM } from '../test/browser/browser.mjs';
+import { within } from '../test/lib/common.mjs';
 import { buildAssets, packageVersion, repo, LIBS, LIB_NAMES } from './build.mjs';
 import { startBenchServer, contentSecurityPolicy } from './server.mjs';
 import { startProxy } from './proxy.mjs';
@@ -69,13 +70,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => { log(`${sig}: stopping`); cleanup().finally(() => process.exit(130)); });
 }
 
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new BenchError(`${what}: no answer within ${ms / 1000} s`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
+const withTimeout = (promise, ms, what) => within(promise, ms, what, (message) => new BenchError(message));
 
 const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
 
@@ -84,14 +79,7 @@ const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
 async function openBrowser() {
   const b = await launch();
   cleanups.push(b.close);
-  // CSP violations on our pages, recorded before any page script runs
-  // (init scripts are injected by the browser, not subject to the CSP).
-  await b.context.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  await recordCspViolations(b.context);
   return b;
 }
 
@@ -113,7 +101,7 @@ async function waitReady(page, what) {
     .catch((e) => fail(`${what}: the page did not get ready: ${e.message.split('\n')[0]}`));
   const st = await page.evaluate(() => window.__bench);
   if (st.state !== 'ready') fail(`${what}: ${st.error}`);
-  const csp = await page.evaluate(() => window.__cspViolations ?? []);
+  const csp = await cspViolations(page);
   if (csp.length) fail(`${what}: Content-Security-Policy violations: ${csp.join(', ')}`);
   return st;
 }
@@ -310,37 +298,31 @@ function environment(env) {
   };
 }
 
-const NOTES = [
-  'Same static server, headers and CSP for every page: `script-src \'self\' \'wasm-unsafe-eval\'`, `connect-src \'self\'` plus the providers; assets served brotli-encoded, `cache-control: public, max-age=3600` with ETag; pages `no-cache` with ETag.',
-  'Explicit endpoints for every library: nothing is discovered at start and no library contacts the provider before login. auth0-spa-js uses `new Auth0Client()` + `isAuthenticated()` (not `createAuth0Client`, whose `checkSession()` would run a silent /authorize in an iframe).',
-  'Every library talks to the provider through the same path-mapping proxy (`/authorize` → 302, `/oauth/token`, `/.well-known/jwks.json`), because auth0-spa-js only knows those paths.',
-  'Tokens in memory everywhere: mezzo by design, auth0-spa-js `cacheLocation: \'memory\'` + `useRefreshTokens: true` (its token requests then run in a Web Worker, self-hosted via `workerUrl` because the CSP refuses blob: workers), oidc-client-ts `userStore: InMemoryWebStorage` and `automaticSilentRenew: false`.',
-  'auth0-spa-js expects `iss` to be `${domain}/`; the harness sets its expected issuer to the provider\'s real issuer (`client.tokenIssuer`), so its ID token check stays on. auth0-spa-js adds an `Auth0-Client` header to token requests, which needs a CORS preflight; the provider lets the browser cache it for an hour, so only the first token request in a browser pays it (per-login proxy counts and per-stampede `preflights` in results.json).',
-  'Only mezzo checks the ID token signature (it fetches the JWKS during the callback); auth0-spa-js and oidc-client-ts decode the ID token and check its claims but not its signature.',
-  'Stampede: mezzo and auth0-spa-js get 1000 concurrent `getToken()` / `getTokenSilently()` the moment their cached token needs renewal (the last stretch of the wait is a busy wait, so mezzo\'s own renewal timer cannot run first: the burst starts the renewal, as in a tab that was frozen or busy). oidc-client-ts has no renewing getter; its 1000 calls are `signinSilent()`. Each library has its own provider, so counts are the provider\'s own.',
-  'Login round trip: from the call to login() (wall clock in the page) to an authenticated client on the callback page, including the provider\'s pages, the harness filling the form (a fresh provider session each run), the redirects and loading the library again on the callback page.',
-  'Callback network time comes from the page\'s Resource Timing entries of the token and JWKS requests made during the callback; local processing is the rest. A request\'s duration also depends on what the browser and the provider are busy with at that moment (the peers exchange the code earlier in the callback page\'s life than mezzo, which first loads its module: `readyAt` in results.json), so compare totals and local times more than network times.',
-  'Memory: JS heap after a forced GC (CDP `Runtime.getHeapUsage`) plus, for mezzo, its WebAssembly linear memory (`mezzo.runtimeStats()`), which never shrinks. Refreshes are forced (`getToken({forceRefresh: true})`, `getTokenSilently({cacheMode: \'off\'})`, `signinSilent()`) one after another.',
-  'Load to ready times are on loopback: transfer time is nearly nil, so the download size rows are what a real network adds.',
-];
 
-// ---- main ----
+// ---- main, in steps ----
 
-async function main() {
+/** checkSetup fails early on bad settings or a missing build or browser. */
+function checkSetup() {
   if (!Number.isInteger(RUNS) || RUNS < 1) fail(`BENCH_RUNS must be a positive integer, got ${process.env.BENCH_RUNS}`);
   if (!Number.isInteger(REFRESH_CYCLES) || REFRESH_CYCLES < 100 || REFRESH_CYCLES % 100) fail(`BENCH_REFRESH_CYCLES must be a positive multiple of 100, got ${process.env.BENCH_REFRESH_CYCLES}`);
   for (const f of ['mezzo.wasm', 'mezzo.js', 'wasm_exec.js']) {
     if (!existsSync(path.join(repo, 'web/dist', f))) fail(`web/dist/${f} missing: run make build`);
   }
   if (!existsSync(CHROMIUM)) fail(`chromium missing at ${CHROMIUM}: run make bench (it installs Debian's chromium) or apt-get install chromium`);
-  const t0 = Date.now();
+}
 
+/** startServer builds and compresses what the pages download and serves it. */
+async function startServer() {
   log('building the pages and compressing what they download');
   const { assets, sizes, heads } = await buildAssets();
   const server = await startBenchServer();
   cleanups.push(() => server.close());
   server.setAssets(assets);
+  return { server, sizes, heads };
+}
 
+/** startProviders starts each scenario's provider behind its own proxy; returns the env the phases share. */
+async function startProviders(server) {
   log('starting the identity providers');
   const env = { origin: server.origin, scenarios: {}, pageErrors: [] };
   await Promise.all(Object.entries(SCENARIOS).map(async ([name, sc]) => {
@@ -352,8 +334,11 @@ async function main() {
     cleanups.push(() => proxy.close());
     env.scenarios[name] = { ...sc, idp, proxy };
   }));
+  return env;
+}
 
-  // One CSP for every page: all providers and proxies.
+/** servePages sets one CSP for every page (all providers and proxies) and a page per library and scenario. */
+function servePages(server, env, heads) {
   const origins = Object.values(env.scenarios).flatMap((s) => [s.proxy.origin, s.idp.issuer]);
   server.setCsp(contentSecurityPolicy(origins));
   const template = readFileSync(new URL('./pages/page.html', import.meta.url), 'utf8');
@@ -377,9 +362,12 @@ async function main() {
     }
   }
   server.setPages(pages);
+}
 
+/** newRaw is the empty record of every sample, with the run's configuration and the sizes. */
+function newRaw(server, sizes) {
   const empty = () => Object.fromEntries(LIBS.map((l) => [l, []]));
-  const raw = {
+  return {
     config: { runs: RUNS, only: ONLY, mezzoOptions: MEZZO_OPTIONS, stampedeCalls: STAMPEDE_CALLS, refreshCycles: REFRESH_CYCLES, scope: SCOPE, csp: server.csp(),
       scenarios: Object.fromEntries(Object.entries(SCENARIOS).map(([k, v]) => [k, { accessTokenTtl: v.ttl, libs: v.libs }])) },
     sizes,
@@ -391,25 +379,37 @@ async function main() {
     stampede: empty(),
     memory: {},
   };
+}
 
-  {
-    const b = await openBrowser();
-    env.chromiumVersion = (await b.context.pages()[0]?.evaluate(() => navigator.userAgent))?.match(/Chrome\/[\d.]+/)?.[0] ?? 'chromium';
-    await closeBrowser(b);
-  }
+/** readChromiumVersion records the browser's version for the report. */
+async function readChromiumVersion(env) {
+  const b = await openBrowser();
+  env.chromiumVersion = (await b.context.pages()[0]?.evaluate(() => navigator.userAgent))?.match(/Chrome\/[\d.]+/)?.[0] ?? 'chromium';
+  await closeBrowser(b);
+}
 
+/** measure runs the phases (all, or BENCH_ONLY's) and fails on any uncaught page error. */
+async function measure(env, raw) {
   const phases = { load: measureLoad, login: measureLogin, stampede: measureStampede, memory: measureMemory };
-  for (const [name, measure] of Object.entries(phases)) {
+  for (const [name, phase] of Object.entries(phases)) {
     if (ONLY && !ONLY.includes(name)) continue;
-    await measure(env, raw);
+    await phase(env, raw);
   }
   if (env.pageErrors.length) fail(`uncaught errors on the bench pages:\n  ${env.pageErrors.join('\n  ')}`);
+}
 
-  const notes = [...NOTES];
+/**
+ * report writes results.json, results.md and ratios.svg and prints the
+ * table. The method, metrics and fairness choices are in README.md beside
+ * this file, once; the notes only point there and name a variant run.
+ */
+function report(env, raw, t0) {
+  const environ = environment(env);
+  const notes = [`How each row is measured, and the fairness choices: scripts/bench/README.md at mezzo ${environ.mezzoCommit}.`];
   if (Object.keys(MEZZO_OPTIONS).length) notes.unshift(`A variant: mezzo ran with extra options ${JSON.stringify(MEZZO_OPTIONS)} (BENCH_MEZZO_OPTIONS).`);
   if (ONLY) notes.unshift(`Only these phases ran: ${ONLY.join(', ')} (BENCH_ONLY).`);
   const results = {
-    environment: environment(env),
+    environment: environ,
     notes,
     rows: buildRows(raw),
     raw,
@@ -418,6 +418,18 @@ async function main() {
   const table = writeReport(OUT, results);
   log(`done in ${results.elapsedSeconds} s; wrote ${path.relative(process.cwd(), OUT) || OUT}/results.json, results.md, ratios.svg`);
   console.log(`\n${table}\n`);
+}
+
+async function main() {
+  checkSetup();
+  const t0 = Date.now();
+  const { server, sizes, heads } = await startServer();
+  const env = await startProviders(server);
+  servePages(server, env, heads);
+  const raw = newRaw(server, sizes);
+  await readChromiumVersion(env);
+  await measure(env, raw);
+  report(env, raw, t0);
 }
 
 try {

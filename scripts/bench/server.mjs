@@ -11,10 +11,10 @@
 //   /dist/*, /b/*, /bench.js   assets registered with setAssets
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { contentSecurityPolicy as demoPolicy } from '../demo-server.mjs';
+import { contentSecurityPolicy as demoPolicy } from '../dev/demo-server.mjs';
 
 /**
- * contentSecurityPolicy is the demo's policy (../demo-server.mjs) with
+ * contentSecurityPolicy is the demo's policy (../dev/demo-server.mjs) with
  * connect-src opened to every provider. mezzo needs 'wasm-unsafe-eval' to
  * compile WebAssembly; the peers get the same header, which grants them
  * nothing they use. No 'unsafe-eval', no inline script, no blob: workers.

@@ -1,4 +1,4 @@
-// mezzo loader — written once, wrapped by scripts/build-loaders.mjs into
+// mezzo loader — written once, wrapped by scripts/build/build-loaders.mjs into
 // mezzo.js (classic script: globalThis.mezzo) and mezzo.mjs (ES module).
 // The wrapper supplies `base`, the URL of the folder the loader came from.
 //

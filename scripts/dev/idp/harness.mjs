@@ -32,6 +32,10 @@ export function startIdp(opts = {}) {
       resolve({
         ...info,
         child,
+        /** authorize plays the user: signs in at authorizeUrl as the demo user, returns the redirect back. */
+        authorize: (authorizeUrl) => headlessLogin({ authorizeUrl, login: info.user.login, password: info.user.password }),
+        /** discovery fetches the provider's metadata document. */
+        discovery: async () => (await fetch(`${info.issuer}/.well-known/openid-configuration`)).json(),
         stats: async () => (await fetch(`${info.issuer}/__test/stats`)).json(),
         resetStats: () => fetch(`${info.issuer}/__test/reset-stats`, { method: 'POST' }),
         stop: () => new Promise((done) => {

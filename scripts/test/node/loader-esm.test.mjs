@@ -7,9 +7,9 @@
 // its own process, so each starts from a page that has loaded nothing.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadMezzo } from './browser-env.mjs';
-import { startWasmServer, spyCompile, clientOptions, stubbedLoaderTests } from './loader-lib.mjs';
-import * as esm from '../../web/dist/mezzo.mjs';
+import { loadMezzo } from '../lib/browser-env.mjs';
+import { startWasmServer, spyCompile, clientOptions, stubbedLoaderTests } from '../lib/loader-lib.mjs';
+import * as esm from '../../../web/dist/mezzo.mjs';
 
 const server = await startWasmServer();
 const calls = spyCompile();
@@ -84,4 +84,4 @@ test("options are Go's to check: the caller gets Go's code and message", async (
 });
 
 let copies = 0;
-stubbedLoaderTests(() => import(`../../web/dist/mezzo.mjs?copy=${++copies}`), server);
+stubbedLoaderTests(() => import(`../../../web/dist/mezzo.mjs?copy=${++copies}`), server);

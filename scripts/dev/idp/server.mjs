@@ -1,7 +1,7 @@
 // The dev identity provider: panva's oidc-provider (v8, for node 20),
 // configured like the Intermezzo identity API, on 127.0.0.1.
 //
-//   node scripts/idp/server.mjs [--port N] [--access-token-ttl S] [--refresh-token-ttl S]
+//   node scripts/dev/idp/server.mjs [--port N] [--access-token-ttl S] [--refresh-token-ttl S]
 //        [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--client-id ID]
 //
 // Prints one JSON line when ready: {"ready":true,"issuer",...}; logs go to

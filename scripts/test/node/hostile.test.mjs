@@ -5,8 +5,8 @@
 // accept.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostileSetup, rejects, bearerUses, REDIRECT } from './hostile-lib.mjs';
-import { newKey, signJwt } from '../testprovider/provider.mjs';
+import { hostileSetup, rejects, bearerUses, REDIRECT } from '../lib/hostile-lib.mjs';
+import { newKey } from '../provider/provider.mjs';
 
 let env; let tp;
 before(async () => { env = await hostileSetup(); tp = env.tp; });
@@ -28,6 +28,10 @@ async function rejectsLogin(code, extra) {
   assert.equal(sessionStorage.length, 0, 'the transaction is gone');
   await rejects(client.getToken(), 'login_required');
   await rejects(client.getUserinfo(), 'login_required');
+  // The provider's own log, by path: no token or userinfo request at all
+  // after the rejection, with or without a token.
+  const after = tp.requestsAfter(from, 'token', 'userinfo').map((r) => `${r.method} ${r.path}`);
+  assert.deepEqual(after, [], 'no token or userinfo request after the rejection');
   assert.deepEqual(bearerUses(tp, from), [], 'no token was used');
   assert.equal(tp.count('token', (r) => r.form.get('grant_type') === 'refresh_token'), 0, 'no refresh');
   for (const s of tp.secrets()) assert.ok(!err.message.includes(s), 'the error names no secret');
@@ -35,8 +39,7 @@ async function rejectsLogin(code, extra) {
 }
 
 async function acceptsLogin(extra) {
-  const client = await env.newClient(extra);
-  await env.signIn(client);
+  const { client } = await env.signedIn(extra);
   assert.equal(client.isAuthenticated(), true);
   assert.equal(client.getUser().sub, 'user-1');
   return client;
@@ -167,6 +170,8 @@ for (const [name, mutate] of [
     assert.equal(await client.getToken(), before, 'the previous, still valid token is kept');
     await client.getUserinfo();
     assert.ok(!bearerUses(tp, from).includes(`Bearer ${rejected}`), 'the rejected access token is never used');
+    assert.deepEqual(tp.requestsAfter(from, 'token', 'userinfo').map((r) => `${r.method} ${r.path} ${r.authorization}`),
+      [`GET ${tp.paths.userinfo} Bearer ${before}`], 'after the rejection, only the userinfo call, with the previous token');
   });
 }
 

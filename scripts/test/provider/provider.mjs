@@ -1,7 +1,7 @@
 // A hostile OpenID provider for tests: a small, correct code-flow provider
 // (discovery, authorize, token with PKCE and refresh-token rotation, JWKS,
 // userinfo) on 127.0.0.1 whose every answer a test can corrupt on purpose.
-// It is not the dev provider (that is the real oidc-provider in ../idp/);
+// It is not the dev provider (that is the real oidc-provider in ../../dev/idp/);
 // it exists to lie, break and stall in ways a real provider will not.
 //
 //   const tp = await startTestProvider();
@@ -98,6 +98,8 @@ export async function startTestProvider(opts = {}) {
   /** fault queues one broken answer for the next request to endpoint. */
   tp.fault = (endpoint, f, times = 1) => { for (let i = 0; i < times; i++) tp.faults[endpoint].push(f); };
   tp.count = (endpoint, pred = () => true) => tp.requests.filter((r) => r.path === PATHS[endpoint] && pred(r)).length;
+  /** requestsAfter lists the logged requests to any of endpoints from index from of tp.requests on. */
+  tp.requestsAfter = (from, ...endpoints) => tp.requests.slice(from).filter((r) => endpoints.some((e) => r.path === PATHS[e]));
   tp.secrets = () => [...tp.issued.accessTokens, ...tp.issued.refreshTokens, ...tp.issued.codes];
 
   /** authorize plays the user agent: follows the login URL to the redirect back. */

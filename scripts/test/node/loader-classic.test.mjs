@@ -6,9 +6,9 @@
 // each starts with nothing loaded.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadMezzo } from './browser-env.mjs';
+import { loadMezzo } from '../lib/browser-env.mjs';
 import { createRequire } from 'node:module';
-import { startWasmServer, spyCompile, clientOptions, stubbedLoaderTests } from './loader-lib.mjs';
+import { startWasmServer, spyCompile, clientOptions, stubbedLoaderTests } from '../lib/loader-lib.mjs';
 
 const mezzo = loadMezzo();
 const server = await startWasmServer();
@@ -34,7 +34,7 @@ test('createClient reuses the preloaded module', async () => {
 
 // A fresh copy of mezzo.js, as a page that has loaded nothing gets.
 const require = createRequire(import.meta.url);
-const classicPath = require.resolve('../../web/dist/mezzo.js');
+const classicPath = require.resolve('../../../web/dist/mezzo.js');
 stubbedLoaderTests(() => {
   delete require.cache[classicPath];
   return require(classicPath);

@@ -3,9 +3,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { startDemoServer } from '../demo-server.mjs';
-import { startIdp } from '../idp/harness.mjs';
-import { launch, CHROMIUM } from './browser.mjs';
+import { startDemoServer } from '../../dev/demo-server.mjs';
+import { startIdp } from '../../dev/idp/harness.mjs';
+import { launch, recordCspViolations, cspViolations as recorded, CHROMIUM } from './browser.mjs';
+import { redeemRefreshToken, until } from '../lib/common.mjs';
 
 const TTL = 6; // access tokens renew after half their life: 3 s
 
@@ -15,20 +16,15 @@ const tokenTraffic = []; // {form, status, reply, done} of every token request t
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run make test (it installs Debian's chromium) or apt-get install chromium`);
-  assert.ok(existsSync(new URL('../../web/dist/mezzo.wasm', import.meta.url)), 'web/dist missing: run make build');
+  assert.ok(existsSync(new URL('../../../web/dist/mezzo.wasm', import.meta.url)), 'web/dist missing: run make build');
   demo = await startDemoServer();
   idp = await startIdp({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri] });
-  const discovery = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+  const discovery = await idp.discovery();
   tokenEndpoint = discovery.token_endpoint;
   demo.setConfig({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: demo.redirectUri, userinfoEndpoint: discovery.userinfo_endpoint });
 
   browser = await launch();
-  await browser.context.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  await recordCspViolations(browser.context);
   page = await browser.context.newPage();
   page.on('pageerror', (e) => { if (page.url().startsWith(demo.origin)) appErrors.push(`pageerror: ${e.message}`); });
   page.on('console', (m) => {
@@ -65,15 +61,11 @@ after(async () => {
   await demo?.close();
 });
 
-/** waitTraffic waits (bounded) until n token requests matching pred have their replies logged (renewals are timer-driven). */
+/** waitTraffic waits until n token requests matching pred have their replies logged (renewals are timer-driven); it fails after 10 s. */
 async function waitTraffic(pred, n = 1) {
-  const deadline = Date.now() + 10000;
-  for (;;) {
-    const done = tokenTraffic.filter((t) => t.done && pred(t));
-    if (done.length >= n) return done;
-    if (Date.now() > deadline) return done;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const done = () => tokenTraffic.filter((t) => t.done && pred(t));
+  await until(() => done().length >= n, 10000, () => `${n} token request(s) with their replies (${done().length} logged)`);
+  return done();
 }
 const grant = (g) => (t) => t.form.get('grant_type') === g;
 
@@ -91,7 +83,7 @@ async function signIn() {
 }
 
 async function cspViolations() {
-  return page.url().startsWith(demo.origin) ? page.evaluate(() => window.__cspViolations) : [];
+  return page.url().startsWith(demo.origin) ? recorded(page) : [];
 }
 
 test('logs in through the provider form and lands back signed in', async () => {
@@ -113,8 +105,12 @@ test('logs in through the provider form and lands back signed in', async () => {
   assert.deepEqual(await cspViolations(), []);
 });
 
-test('no token is stored anywhere but memory', async () => {
-  await waitTraffic(grant('authorization_code'));
+/**
+ * assertNothingStored checks that no token the page received is in
+ * localStorage, sessionStorage, document.cookie, IndexedDB or any cookie of
+ * the browser for the app's origin.
+ */
+async function assertNothingStored(when) {
   const secrets = tokenTraffic.flatMap((t) => [t.reply?.access_token, t.reply?.refresh_token, t.reply?.id_token]).filter(Boolean);
   assert.ok(secrets.length >= 3);
   const stored = await page.evaluate(async () => {
@@ -126,12 +122,17 @@ test('no token is stored anywhere but memory', async () => {
       idb: (await indexedDB.databases()).map((d) => d.name),
     };
   });
-  assert.deepEqual(stored, { local: [], session: [], cookie: '', idb: [] });
+  assert.deepEqual(stored, { local: [], session: [], cookie: '', idb: [] }, `nothing stored ${when}`);
   // Cookies ignore ports, so the provider's own session cookies show up for
   // 127.0.0.1 too: none of them may carry a token.
   for (const c of await browser.context.cookies(demo.origin)) {
-    for (const secret of secrets) assert.ok(!c.value.includes(secret) && !secret.includes(c.value), `cookie ${c.name} holds no token`);
+    for (const secret of secrets) assert.ok(!c.value.includes(secret) && !secret.includes(c.value), `cookie ${c.name} holds no token ${when}`);
   }
+}
+
+test('no token is stored anywhere but memory', async () => {
+  await waitTraffic(grant('authorization_code'));
+  await assertNothingStored('after the sign-in');
 });
 
 test('client.fetch calls the protected userinfo endpoint', async () => {
@@ -156,13 +157,10 @@ test('renews automatically and rotates the refresh token', async () => {
   const sent = refreshes.map((r) => r.form.get('refresh_token'));
   assert.equal(new Set(sent).size, sent.length, 'no refresh token is ever sent twice');
   assert.equal(await page.getAttribute('#status', 'data-state'), 'signed-in');
+  await assertNothingStored('after two renewals');
 
   // The provider rejects the old, rotated refresh token.
-  const res = await fetch(tokenEndpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: idp.clientId }),
-  });
+  const res = await redeemRefreshToken(tokenEndpoint, idp.clientId, first.refresh_token);
   assert.equal(res.status, 400);
   assert.equal((await res.json()).error, 'invalid_grant');
 });

@@ -36,3 +36,20 @@ export async function launch(extraArgs = []) {
     },
   };
 }
+
+/**
+ * recordCspViolations has every page of context record its
+ * Content-Security-Policy violations before any page script runs (an init
+ * script is injected by the browser, so the page's CSP does not apply to it).
+ */
+export function recordCspViolations(context) {
+  return context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+}
+
+/** cspViolations returns the violations page has recorded so far. */
+export const cspViolations = (page) => page.evaluate(() => window.__cspViolations ?? []);

@@ -6,8 +6,9 @@
 // once and replaced every time, and wasm memory stays flat after warm-up.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { APP, traffic, loadMezzo } from './browser-env.mjs';
-import { startIdp, headlessLogin } from '../idp/harness.mjs';
+import { APP, traffic, loadMezzo } from '../lib/browser-env.mjs';
+import { clientEnv, sleep, until, within } from '../lib/common.mjs';
+import { startIdp } from '../../dev/idp/harness.mjs';
 
 const REDIRECT = `${APP}/callback`;
 const TTL = 1; // seconds: renewal every ~0.5 s
@@ -23,33 +24,18 @@ const CALLERS = 8;
 // The first sample is taken at 150, well past that.
 const WARM_UP = 150;
 const DEADLINE_MS = 170_000; // 300 rotations take ~155 s; fail rather than hang
-let idp; let mezzo; let discovery;
+let idp; let mezzo; let discovery; let env;
 
 before(async () => {
   mezzo = loadMezzo();
   idp = await startIdp({ accessTokenTtl: TTL, redirectUris: [REDIRECT] });
-  discovery = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+  discovery = await idp.discovery();
+  env = clientEnv(mezzo, idp, { redirectUri: REDIRECT });
 });
 after(() => idp?.stop());
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** within rejects when promise has not settled after ms, so a stuck call fails the test instead of hanging it. */
-function within(promise, ms) {
-  let timer;
-  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-/** until polls cond every 10 ms for at most ms, and fails with what when it never holds. */
-async function until(cond, ms, what) {
-  for (const end = Date.now() + ms; !cond(); await sleep(10)) {
-    if (Date.now() > end) assert.fail(`timed out after ${ms} ms waiting for ${what}`);
-  }
-}
-
 test('soak: 10 000+ getToken calls from 8 callers over 300 refresh rotations', { timeout: DEADLINE_MS + 10_000 }, async (t) => {
-  const client = await mezzo.createClient({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: REDIRECT });
+  const client = await env.newClient();
   try {
     const events = []; // every tokenRefreshed detail, the sign-in's first
     const mem = []; // wasm linear memory in bytes when each event arrived
@@ -64,9 +50,7 @@ test('soak: 10 000+ getToken calls from 8 callers over 300 refresh rotations', {
     client.on('error', (d) => errors.push(d));
     client.on('sessionExpired', (d) => errors.push(d));
 
-    await client.login();
-    location.href = await headlessLogin({ authorizeUrl: location.assigned.at(-1), login: idp.user.login, password: idp.user.password });
-    await client.handleRedirectCallback();
+    await env.signIn(client);
     assert.equal(events.length, 1, 'tokenRefreshed at sign-in');
     const start = traffic.length; // the code exchange is before this
     await idp.resetStats();
@@ -85,7 +69,7 @@ test('soak: 10 000+ getToken calls from 8 callers over 300 refresh rotations', {
       for (let n = 0; (rotations() < ROTATIONS || calls < MIN_CALLS) && Date.now() < deadline; n++) {
         calls++;
         try {
-          served.push([await within(client.getToken(), 5000), Date.now(), i]);
+          served.push([await within(client.getToken(), 5000, 'getToken'), Date.now(), i]);
         } catch (e) {
           failures.push(e);
         }

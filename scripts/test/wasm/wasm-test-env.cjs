@@ -4,26 +4,7 @@
 'use strict';
 const http = require('node:http');
 
-class MemoryStorage {
-  #m = new Map();
-  get length() { return this.#m.size; }
-  key(i) { return [...this.#m.keys()][i] ?? null; }
-  getItem(k) { return this.#m.has(String(k)) ? this.#m.get(String(k)) : null; }
-  setItem(k, v) { this.#m.set(String(k), String(v)); }
-  removeItem(k) { this.#m.delete(String(k)); }
-  clear() { this.#m.clear(); }
-}
-
-globalThis.sessionStorage = new MemoryStorage();
-globalThis.location = {
-  href: 'http://127.0.0.1:8080/app/',
-  assigned: [],
-  assign(url) { this.assigned.push(String(url)); },
-};
-globalThis.history = {
-  state: null,
-  replaceState(state, _title, url) { this.state = state; globalThis.location.href = new URL(url, globalThis.location.href).href; },
-};
+require('../lib/browser-fakes.cjs').installBrowserFakes('http://127.0.0.1:8080/app/');
 
 // Routes: /echo (request as JSON), /status/N (that status, JSON body),
 // /bytes/N (N bytes of "a"), /hang (never answers), /retry-after (503 + Retry-After: 1).

@@ -1,8 +1,8 @@
 // Which Go packages take the room in a wasm binary: `go tool nm` cannot
 // read wasm, so this reads the code and name sections itself and sums the
-// function body sizes by package. Build without -s -w for names:
-//   GOOS=js GOARCH=wasm go build -trimpath -o /tmp/m.wasm ./wasm
-//   node scripts/wasm-sizes.mjs /tmp/m.wasm [top]
+// function body sizes by package. `make size-report` builds mezzo.wasm
+// with the release flags but without -s -w (for the names) and runs it:
+//   node scripts/tools/wasm-sizes.mjs <file.wasm> [top]
 import { readFileSync } from 'node:fs';
 
 const buf = readFileSync(process.argv[2]);

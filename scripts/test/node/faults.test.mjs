@@ -5,9 +5,9 @@
 // memory only, and work again once the provider recovers.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostileSetup, rejects, sleep, REDIRECT } from './hostile-lib.mjs';
-import { MemoryStorage } from './browser-env.mjs';
-import { signJwt } from '../testprovider/provider.mjs';
+import { hostileSetup, rejects, sleep, REDIRECT } from '../lib/hostile-lib.mjs';
+import { MemoryStorage } from '../lib/browser-env.mjs';
+import { signJwt } from '../provider/provider.mjs';
 
 let env; let tp;
 before(async () => { env = await hostileSetup(); tp = env.tp; });
@@ -19,12 +19,7 @@ beforeEach(() => {
 
 const refreshes = () => tp.requests.filter((r) => r.path === tp.paths.token && r.form.get('grant_type') === 'refresh_token');
 
-/** signedIn returns a signed-in client and its current access token. */
-async function signedIn(extra) {
-  const client = await env.newClient(extra);
-  await env.signIn(client);
-  return { client, token: await client.getToken() };
-}
+const signedIn = (extra) => env.signedIn(extra);
 
 /** keptSession checks that a failed refresh left the session usable and that the next refresh works. */
 async function keptSession(client, token) {
@@ -85,9 +80,12 @@ test('token endpoint down: network_error, session kept, works again once it is u
 test('token endpoint never answers: timeout after the bounded retries', async () => {
   const { client, token } = await signedIn({ requestTimeoutSeconds: 0.3 });
   tp.fault('token', { hang: true }, 3);
+  const before = refreshes().length;
   const started = Date.now();
   await rejects(client.getToken({ forceRefresh: true }), 'timeout');
   assert.ok(Date.now() - started < 5000, 'bounded in time');
+  assert.equal(refreshes().length - before, 3, 'at most 3 attempts');
+  assert.equal(tp.faults.token.length, 0, 'every attempt met a hanging answer');
   await keptSession(client, token);
 });
 
@@ -208,6 +206,7 @@ test('discovery down, then up: network_error, then a working client', async () =
 test('discovery never answers: timeout after the bounded retries', async () => {
   tp.fault('discovery', { hang: true }, 3);
   await rejects(env.mezzo.createClient({ issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT, requestTimeoutSeconds: 0.3 }), 'timeout');
+  assert.equal(tp.count('discovery'), 3, 'at most 3 attempts');
 });
 
 // Clocks: the provider's clock runs 10 minutes ahead of or behind ours.

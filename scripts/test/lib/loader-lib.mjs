@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-const wasm = readFileSync(new URL('../../web/dist/mezzo.wasm', import.meta.url));
+const wasm = readFileSync(new URL('../../../web/dist/mezzo.wasm', import.meta.url));
 // The smallest valid module: what a stub Go program "runs".
 const emptyWasm = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 

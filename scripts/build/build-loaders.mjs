@@ -2,15 +2,15 @@
 //   mezzo.js  — a classic script; <script src=".../mezzo.js"> defines globalThis.mezzo
 //               (and module.exports when node require()s it);
 //   mezzo.mjs — an ES module exporting createClient, MezzoError, preload and runtimeStats.
-// Usage: node scripts/build-loaders.mjs <outdir>
+// Usage: node scripts/build/build-loaders.mjs <outdir>
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const out = path.resolve(process.argv[2] ?? path.join(repo, 'web/dist'));
 const body = readFileSync(path.join(repo, 'web/src/loader.js'), 'utf8');
-const header = '// Generated from web/src/loader.js by scripts/build-loaders.mjs — do not edit.\n';
+const header = '// Generated from web/src/loader.js by scripts/build/build-loaders.mjs — do not edit.\n';
 
 const classic = `${header}(function () {
 'use strict';

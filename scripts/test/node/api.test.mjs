@@ -2,31 +2,28 @@
 // real dev identity provider (oidc-provider) over HTTP on 127.0.0.1.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { APP, resetBrowser, traffic, loadMezzo } from './browser-env.mjs';
-import { startIdp, headlessLogin } from '../idp/harness.mjs';
+import { APP, resetBrowser, traffic, loadMezzo } from '../lib/browser-env.mjs';
+import { clientEnv, redeemRefreshToken, rejects, sleep } from '../lib/common.mjs';
+import { startIdp } from '../../dev/idp/harness.mjs';
 
 const REDIRECT = `${APP}/callback`;
 const TTL = 2; // seconds; renewal after half of it
-let idp; let mezzo; let discovery;
+let idp; let mezzo; let discovery; let env;
 
 before(async () => {
   mezzo = loadMezzo();
   idp = await startIdp({ accessTokenTtl: TTL, redirectUris: [REDIRECT], postLogoutRedirectUris: [REDIRECT, `${APP}/bye`] });
-  discovery = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+  discovery = await idp.discovery();
+  env = clientEnv(mezzo, idp, { redirectUri: REDIRECT });
 });
 after(() => idp?.stop());
 beforeEach(() => resetBrowser(`${APP}/`));
 
 // Each test closes its clients, so no renewal timer of an earlier test
 // adds requests to the provider's counters.
-const clients = [];
-afterEach(() => { for (const c of clients.splice(0)) c.close(); });
+afterEach(() => env.closeClients());
 
-async function newClient(extra = {}) {
-  const client = await mezzo.createClient({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: REDIRECT, ...extra });
-  clients.push(client);
-  return client;
-}
+const newClient = (extra) => env.newClient(extra);
 
 /** transaction returns the pending login transaction from sessionStorage. */
 function transaction() {
@@ -34,24 +31,9 @@ function transaction() {
 }
 
 /** signIn logs in through the provider's form and completes the callback. */
-async function signIn(client, opts) {
-  await client.login(opts);
-  const callback = await headlessLogin({ authorizeUrl: location.assigned.at(-1), login: idp.user.login, password: idp.user.password });
-  location.href = callback;
-  return client.handleRedirectCallback();
-}
+const signIn = (client, opts) => env.signIn(client, opts);
 
 const tokenRequests = () => traffic.filter((t) => t.url === discovery.token_endpoint);
-
-async function rejects(promise, code) {
-  await assert.rejects(promise, (e) => {
-    assert.equal(e.name, 'MezzoError');
-    assert.ok(e instanceof mezzo.MezzoError);
-    assert.equal(e.code, code, `${e.code}: ${e.description}`);
-    assert.equal(typeof e.description, 'string');
-    return true;
-  });
-}
 
 test('login URL carries the PKCE authorization request', async () => {
   const client = await newClient();
@@ -111,7 +93,7 @@ for (const [name, mutate, code] of [
   test(`${name}, with no token request`, async () => {
     const client = await newClient();
     await client.login();
-    const callback = new URL(await headlessLogin({ authorizeUrl: location.assigned.at(-1), login: idp.user.login, password: idp.user.password }));
+    const callback = new URL(await idp.authorize(location.assigned.at(-1)));
     mutate(callback);
     location.href = callback.href;
     const before = tokenRequests().length;
@@ -127,7 +109,7 @@ test('a callback without a pending login is missing_transaction; a replay is ref
   const client = await newClient();
   await rejects(client.handleRedirectCallback(`${REDIRECT}?code=x&state=y`), 'missing_transaction');
   await client.login();
-  const callback = await headlessLogin({ authorizeUrl: location.assigned.at(-1), login: idp.user.login, password: idp.user.password });
+  const callback = await idp.authorize(location.assigned.at(-1));
   await client.handleRedirectCallback(callback);
   const before = tokenRequests().length;
   // The same callback again, as a reload of the callback page would send it.
@@ -144,9 +126,7 @@ test('an error response from the provider becomes its code', async () => {
 });
 
 test('getToken serves the cached token without token requests', async () => {
-  const client = await newClient();
-  await signIn(client);
-  const first = await client.getToken();
+  const { client, token: first } = await env.signedIn();
   const before = tokenRequests().length;
   const many = await Promise.all(Array.from({ length: 1000 }, () => client.getToken()));
   assert.ok(many.every((t) => t === first));
@@ -160,20 +140,31 @@ test('concurrent getToken calls at renewal share exactly one refresh, which rota
   await signIn(client);
   const first = await client.getToken();
   const login = tokenRequests().at(-1).reply;
+  const refreshes = () => tokenRequests().filter((t) => t.form.get('grant_type') === 'refresh_token');
+  const sent = refreshes().length;
   const before = (await idp.stats()).refreshRequests;
-  await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - TTL * 500 - Date.now()) + 20)); // past refreshAt
+  // A 2 s token is renewed at half its life. Sleep until shortly before
+  // then, and busy-wait past it: the event loop is blocked, so mezzo's own
+  // renewal timer cannot fire, and the 50 callers below all arrive at a
+  // token that needs renewal with no refresh under way.
+  const refreshAt = expiresAt - TTL * 500;
+  await sleep(Math.max(0, refreshAt - 400 - Date.now()));
+  assert.equal((await idp.stats()).refreshRequests, before, 'no refresh before the burst');
+  while (Date.now() < refreshAt + 20); // busy wait: no timer runs
+  assert.equal(refreshes().length, sent, 'no refresh had started when the callers arrived');
   const results = await Promise.all(Array.from({ length: 50 }, () => client.getToken()));
   assert.equal(new Set(results).size, 1, 'every caller got the same token');
   assert.notEqual(results[0], first, 'a renewed token');
-  assert.equal((await idp.stats()).refreshRequests - before, 1, 'exactly one refresh request');
-  const refresh = tokenRequests().filter((t) => t.form.get('grant_type') === 'refresh_token').at(-1);
+  assert.equal((await idp.stats()).refreshRequests - before, 1, 'exactly one refresh request for the 50 callers');
+  assert.equal(refreshes().length - sent, 1, 'and exactly one sent by the client');
+  const refresh = refreshes().at(-1);
+  assert.equal(refresh.reply.access_token, results[0], 'the callers got the refresh\'s new token');
   assert.equal(refresh.form.get('refresh_token'), login.refresh_token);
   assert.ok(refresh.reply.refresh_token && refresh.reply.refresh_token !== login.refresh_token, 'rotated');
 });
 
 test('forceRefresh renews and never resends a rotated refresh token', async () => {
-  const client = await newClient();
-  await signIn(client);
+  const { client } = await env.signedIn();
   const a = await client.getToken();
   const b = await client.getToken({ forceRefresh: true });
   const c = await client.getToken({ forceRefresh: true });
@@ -193,11 +184,7 @@ test('invalid_grant ends the session: sessionExpired, then login_required', asyn
   const login = tokenRequests().at(-1).reply;
   await client.getToken({ forceRefresh: true });
   // Reusing the rotated token makes the provider revoke the whole grant.
-  const reuse = await fetch(discovery.token_endpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: login.refresh_token, client_id: idp.clientId }),
-  });
+  const reuse = await redeemRefreshToken(discovery.token_endpoint, idp.clientId, login.refresh_token);
   assert.equal((await reuse.json()).error, 'invalid_grant');
   await rejects(client.getToken({ forceRefresh: true }), 'login_required');
   assert.equal(expired.length, 1);
@@ -215,8 +202,7 @@ test('invalid_grant ends the session: sessionExpired, then login_required', asyn
 });
 
 test('logout clears everything, revokes and ends the provider session', async () => {
-  const client = await newClient();
-  await signIn(client);
+  const { client } = await env.signedIn();
   const refreshToken = tokenRequests().at(-1).reply.refresh_token;
   await client.logout({ returnTo: '/bye' });
   assert.equal(client.isAuthenticated(), false);
@@ -230,17 +216,12 @@ test('logout clears everything, revokes and ends the provider session', async ()
   assert.equal(end.searchParams.get('client_id'), idp.clientId);
   assert.equal(end.searchParams.get('post_logout_redirect_uri'), `${APP}/bye`);
   assert.ok(end.searchParams.get('id_token_hint'));
-  const dead = await fetch(discovery.token_endpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: idp.clientId }),
-  });
+  const dead = await redeemRefreshToken(discovery.token_endpoint, idp.clientId, refreshToken);
   assert.equal(dead.status, 400, 'the revoked refresh token is dead');
 });
 
 test('client.fetch adds the bearer token', async () => {
-  const client = await newClient();
-  await signIn(client);
+  const { client } = await env.signedIn();
   const res = await client.fetch(discovery.userinfo_endpoint, { headers: { accept: 'application/json' } });
   assert.equal(res.status, 200);
   assert.equal((await res.json()).sub, 'demo-user-1');
@@ -272,8 +253,7 @@ test('bad options are rejected with typed errors', async () => {
 });
 
 test('close forgets the session without network or navigation', async () => {
-  const client = await newClient();
-  await signIn(client);
+  const { client } = await env.signedIn();
   const requests = traffic.length;
   const navigations = location.assigned.length;
   client.close();
