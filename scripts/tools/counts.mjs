@@ -102,7 +102,23 @@ const corpusFiles = readdirSync(corpusDir).reduce((n, d) => n + readdirSync(path
 if (corpusRun !== corpusFiles) fail(`${corpusFiles} corpus files under pkce/testdata/fuzz, but ${corpusRun} corpus subtests ran`);
 const fuzz = { targets: listed.length, targetNames: listed, seeds, corpusFiles, inputs: seeds + corpusFiles };
 
+// ---- Go tests: Test and Example functions, then with their subtests ----
+/** goTests counts the passing tests of pkgs: top level, and with every (nested) subtest. */
+function goTests(pkgs, env = {}, exec = []) {
+  const out = execFileSync(go, ['test', '-count=1', '-v', '-run', '^(Test|Example)', ...exec, ...pkgs],
+    { cwd: repo, encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ...env } });
+  if (/^\s*--- (FAIL|SKIP)/m.test(out)) fail(`go test ${pkgs.join(' ')}: a test failed or was skipped`);
+  const lines = [...out.matchAll(/^(\s*)--- PASS: /gm)];
+  return { tests: lines.filter((m) => m[1] === '').length, withRows: lines.length };
+}
+const goSuites = {
+  pkce: goTests(['./pkce/...']),
+  wasm: goTests(['./wasm/...']),
+  jsbridge: goTests(['./jsbridge/...'], { GOOS: 'js', GOARCH: 'wasm' }, ['-exec', path.join(repo, 'scripts/test/wasm/go_js_wasm_exec')]),
+};
+
 const counts = {
+  go: goSuites,
   nodeSuites,
   nodeTests: Object.values(nodeSuites).reduce((a, b) => a + b, 0),
   browserSuites,
@@ -112,6 +128,7 @@ const counts = {
 };
 
 if (!process.argv.includes('--json')) {
+  for (const [name, g] of Object.entries(goSuites)) console.log(`go ${name}: ${g.tests} tests, ${g.withRows} with their table rows`);
   for (const [name, n] of Object.entries(nodeSuites)) console.log(`node suite ${name}: ${n} tests`);
   for (const [name, n] of Object.entries(browserSuites)) console.log(`browser suite ${name}: ${n} tests`);
   console.log(`secrets: ${secrets.failurePaths} failure paths plus ${secrets.wholeSessionCases} whole-session case`);
