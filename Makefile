@@ -17,7 +17,7 @@ FUZZTIME    ?= 3s
 # mezzo.wasm by ~90 KB after brotli (see `make size`).
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=crypto/...= -gcflags=math/big=
 
-.PHONY: all build deps demo test lint test-go test-fuzz test-wasm test-node test-types test-browser size size-report counts bench fuzz clean
+.PHONY: all build deps demo test lint test-go test-fuzz test-wasm test-node test-types test-browser size size-report counts bench bench-readme fuzz clean
 
 all: build
 
@@ -121,6 +121,11 @@ test-browser: build $(NPM_STAMP) system-deps
 ## bench: mezzo, auth0-spa-js and oidc-client-ts side by side (scripts/bench/README.md)
 bench: build $(NPM_STAMP) system-deps
 	node scripts/bench/run.mjs
+
+## bench-readme: keep the last `make bench` run (bench-results/results.json,
+## trimmed) in scripts/bench/results.json and render README's figures from it
+bench-readme: $(NPM_STAMP)
+	node scripts/bench/readme.mjs --from bench-results/results.json
 
 clean:
 	rm -rf $(DIST)
