@@ -61,14 +61,26 @@ type Config struct {
 
 	Transport Transport        // required
 	Store     TransactionStore // required for Login and HandleCallback
-	Now       func() time.Time // default time.Now
-	// AfterFunc schedules proactive renewal; default time.AfterFunc.
+	// Now reads the clock; default wallClock (time.Now without its
+	// monotonic reading).
+	Now func() time.Time
+	// AfterFunc schedules proactive renewal; default time.AfterFunc. No
+	// wait passed to it is longer than maxTimerStep.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Retry bounds retries of transient token, JWKS and discovery failures.
 	Retry RetryPolicy
 	// OnEvent receives session events; it must not block.
 	OnEvent func(Event)
 }
+
+// wallClock is time.Now without its monotonic reading, so that every
+// comparison and difference of the session's times is on the wall clock.
+// Token lifetimes are wall-clock times at the provider, and a monotonic
+// clock may stand still while the machine sleeps: in a browser Go's
+// monotonic clock is performance.now(), which on Linux and macOS does not
+// count suspended time, so after a night's sleep a token's expiry would
+// still look hours away.
+func wallClock() time.Time { return time.Now().Round(0) }
 
 // withDefaults returns a copy of c with zero fields defaulted.
 func (c Config) withDefaults() Config {
@@ -85,7 +97,7 @@ func (c Config) withDefaults() Config {
 		c.IDTokenSignature = SignatureJWKS
 	}
 	if c.Now == nil {
-		c.Now = time.Now
+		c.Now = wallClock
 	}
 	if c.AfterFunc == nil {
 		c.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }

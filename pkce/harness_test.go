@@ -77,6 +77,14 @@ func (c *fakeClock) Advance(d time.Duration) {
 	}
 }
 
+// Jump moves the clock without running any timer: a machine that was
+// asleep, whose timers could not fire meanwhile.
+func (c *fakeClock) Jump(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 // pending counts armed timers.
 func (c *fakeClock) pending() int {
 	c.mu.Lock()

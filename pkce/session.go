@@ -241,33 +241,50 @@ func (c *Client) sessionFromRefresh(ctx context.Context, tr *TokenResponse, prev
 	return newSession(tr, idt, prev.askedScope, received, c.cfg.RefreshLeeway), nil
 }
 
+// maxTimerStep bounds every wait armed with Config.AfterFunc: a renewal
+// due later is reached in steps, each of which looks at the clock again.
+// So no timer exceeds what a host can arm (a browser's setTimeout holds at
+// most 2^31-1 ms, 24.8 days; Go's js/wasm runtime caps its own idle wait at
+// 1e9 ms), and a timer that a sleeping machine or a throttled background
+// tab delays costs at most one step once the clock runs again: the
+// renewal due meanwhile starts within a minute of waking. A minute is also
+// how often Chrome lets a hidden tab's timers run at all.
+const maxTimerStep = time.Minute
+
+// dueAt is when the session of s needs the timer: its renewal, or its end
+// when there is nothing to renew with.
+func (s *session) dueAt() time.Time {
+	if s.refreshToken == "" {
+		return s.expiresAt
+	}
+	return s.refreshAt
+}
+
 // installLocked replaces the session and schedules its renewal.
 func (c *Client) installLocked(s *session) {
 	c.gen++
 	c.sess = s
-	d := s.refreshAt.Sub(c.cfg.Now())
-	if s.refreshToken == "" {
-		d = s.expiresAt.Sub(c.cfg.Now()) // nothing to renew with: just end on time
-	}
-	c.scheduleLocked(d, c.gen)
+	c.scheduleLocked(s.dueAt().Sub(c.cfg.Now()), c.gen)
 }
 
-// scheduleLocked (re)arms the single renewal timer for the session of gen.
+// scheduleLocked (re)arms the single renewal timer for the session of gen,
+// at most maxTimerStep ahead.
 func (c *Client) scheduleLocked(d time.Duration, gen uint64) {
 	if c.stop != nil {
 		c.stop()
 	}
-	c.stop = c.cfg.AfterFunc(max(d, 0), func() { c.renewInBackground(gen) })
+	c.stop = c.cfg.AfterFunc(min(max(d, 0), maxTimerStep), func() { c.renewInBackground(gen) })
 }
 
-// renewInBackground is the proactive renewal at refreshAt.
+// renewInBackground is the proactive renewal once the session is due. A
+// timer that fires early (one step of a long wait) re-arms for the rest.
 func (c *Client) renewInBackground(gen uint64) {
 	c.mu.Lock()
 	if c.gen != gen || c.sess == nil {
 		c.mu.Unlock()
 		return
 	}
-	if wait := c.sess.refreshAt.Sub(c.cfg.Now()); wait > 0 && c.sess.refreshToken != "" { // woke early
+	if wait := c.sess.dueAt().Sub(c.cfg.Now()); wait > 0 {
 		c.scheduleLocked(wait, gen)
 		c.mu.Unlock()
 		return
