@@ -89,26 +89,25 @@ func TestLongLivedTokenRenewsOnTime(t *testing.T) {
 
 // A machine asleep runs no timer; when it wakes, the clock has jumped.
 func TestLongLivedTokenAfterSleep(t *testing.T) {
-	offline := func(int, url.Values) (*Response, error) { return nil, errors.New("offline") }
 	tests := []struct {
 		name      string
 		sleep     time.Duration
-		provider  func(h *harness) func(int, url.Values) (*Response, error) // nil: answers
-		wantToken string                                                    // "" when the call must fail
+		offline   bool   // the provider cannot be reached after waking
+		wantToken string // "" when the call must fail
 		wantCode  string
 	}{
 		{name: "past the refresh time, token still valid", sleep: week - 30*time.Second, wantToken: "at-2"},
 		{name: "past the expiry", sleep: week + time.Hour, wantToken: "at-2"},
 		{name: "past the refresh time, provider unreachable: the still-valid token", sleep: week - 30*time.Second,
-			provider: func(*harness) func(int, url.Values) (*Response, error) { return offline }, wantToken: "at-1"},
+			offline: true, wantToken: "at-1"},
 		{name: "past the expiry, provider unreachable: an error, never the expired token", sleep: week + time.Hour,
-			provider: func(*harness) func(int, url.Values) (*Response, error) { return offline }, wantCode: CodeNetworkError},
+			offline: true, wantCode: CodeNetworkError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, _ := longLivedHarness(t, week)
-			if tt.provider != nil {
-				h.tokens.reply = tt.provider(h)
+			if tt.offline {
+				h.tokens.reply = func(int, url.Values) (*Response, error) { return nil, errors.New("offline") }
 			}
 			h.clock.Jump(tt.sleep)
 			tok, err := h.client.Token(context.Background(), TokenOptions{})
