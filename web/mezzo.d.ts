@@ -74,6 +74,28 @@ export interface Claims {
   [claim: string]: unknown;
 }
 
+/**
+ * The claims of an ID token from the Intermezzo identity API, beside the
+ * standard ones: `client.getUser<IntermezzoClaims>()`. Each is optional:
+ * which ones a token carries depends on the scope granted.
+ */
+export interface IntermezzoClaims extends Claims {
+  iss: "Screening Eagle ID";
+  /** The OAuth scopes granted, one string each. */
+  scp?: string[];
+  /** The user's permissions in the product. */
+  scopes?: string[];
+  userID?: number;
+  userRegion?: string;
+  first_name?: string;
+  last_name?: string;
+  email?: string;
+  /** ISO 3166-1 alpha-2. */
+  country_code?: string;
+  /** A URL of the user's picture. */
+  picture?: string;
+}
+
 export interface TokenRefreshedDetail {
   /** Milliseconds since the epoch, as Date.now(). */
   expiresAt: number;
@@ -105,8 +127,12 @@ export interface Client {
   isAuthenticated(): boolean;
   /** The access token: cached while valid, renewed once however many callers ask. */
   getToken(opts?: GetTokenOptions): Promise<string>;
-  /** The ID token's claims, or null without a session. */
-  getUser(): Claims | null;
+  /**
+   * The ID token's claims, or null without a session. T names the claims a
+   * provider issues (e.g. IntermezzoClaims); it is a promise of the caller,
+   * not checked at run time.
+   */
+  getUser<T extends Claims = Claims>(): T | null;
   /** Claims from the userinfo endpoint; rejected with invalid_userinfo when its sub is not the ID token's. */
   getUserinfo(): Promise<Claims>;
   /** Clears the session, revokes, and navigates to the provider's end-session endpoint when it has one. */
