@@ -10,11 +10,20 @@
 //
 // Every request is logged in tp.requests ({at, method, path, url, form,
 // authorization}); tp.reset() restores honest behaviour between tests.
+//
+// Options shape it into another provider: the Intermezzo profile
+// (../../dev/intermezzo.mjs) moves the endpoints, serves no discovery or
+// JWKS, names a non-URL issuer, signs ID tokens with HS256 and a secret of
+// its own, answers errors in Intermezzo's shape and asks the user to sign
+// in through a form.
 import http from 'node:http';
 import { createHash, createHmac, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
+import { headlessLogin } from '../../dev/idp/harness.mjs';
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
-const PATHS = {
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const SESSION_COOKIE = 'tp_session';
+const DEFAULT_PATHS = {
   discovery: '/.well-known/openid-configuration',
   authorize: '/authorize',
   token: '/token',
@@ -22,6 +31,13 @@ const PATHS = {
   userinfo: '/userinfo',
   revoke: '/revoke',
   logout: '/logout',
+  login: '/login', // the form's target, with login enabled
+};
+
+/** errorBodies: RFC 6749 §5.2's error body, or Intermezzo's. */
+export const errorBodies = {
+  rfc6749: (error, description) => ({ error, ...(description ? { error_description: description } : {}) }),
+  intermezzo: (error, description) => ({ error, ...(description ? { errorDescription: description } : {}) }),
 };
 
 /** newKey makes a signing key: RS256 (RSA 2048) or ES256 (P-256). */
@@ -68,12 +84,24 @@ const honestHooks = () => ({
 /**
  * startTestProvider listens on 127.0.0.1 (port 0 = free). Options:
  * clientId, accessTokenTtl (s), clockOffset (s: the provider's clock minus
- * the real one), keys (signing keys; the first signs).
+ * the real one), keys (signing keys; the first signs), and to shape another
+ * provider: port, paths (endpoint -> path; null serves none), issuer (the
+ * iss, default the origin), signing (the ID token's default signJwt
+ * arguments {how, opts}; default the first key), errorBody (one of
+ * errorBodies), user ({sub, name, email, ...}), claims (({scope}) -> extra
+ * claims of the ID token and userinfo), login ({login, password}: ask for
+ * them in a form and keep a provider session in a cookie; without it every
+ * authorization request is granted at once) and redirectUris (the only
+ * redirect and post-logout URIs accepted; default any).
  */
 export async function startTestProvider(opts = {}) {
+  const PATHS = { ...DEFAULT_PATHS, ...opts.paths };
+  for (const [k, v] of Object.entries(PATHS)) if (v === null) delete PATHS[k];
+  const errorBody = opts.errorBody ?? errorBodies.rfc6749;
   const tp = {
     clientId: opts.clientId ?? 'hostile-spa',
-    user: { sub: 'user-1', name: 'Ada', email: 'ada@example.test' },
+    user: opts.user ?? { sub: 'user-1', name: 'Ada', email: 'ada@example.test' },
+    login: opts.login ?? null,
     accessTokenTtl: opts.accessTokenTtl ?? 60,
     clockOffset: opts.clockOffset ?? 0,
     keys: opts.keys ?? [newKey('RS256', 'rsa-1')],
@@ -82,10 +110,15 @@ export async function startTestProvider(opts = {}) {
     issued: { accessTokens: [], refreshTokens: [], codes: [], idTokens: [] },
     faults: { discovery: [], authorize: [], token: [], jwks: [], userinfo: [], revoke: [] },
   };
-  const codes = new Map(); // code -> {nonce, challenge, redirectUri, scope}
-  const refresh = new Map(); // refresh token -> {live, scope, nonce}
-  const accessTokens = new Set();
+  const codes = new Map(); // code -> {nonce, challenge, redirectUri, scope, authTime, grant}
+  const refresh = new Map(); // refresh token -> {live, scope, nonce, authTime, grant}
+  const accessTokens = new Map(); // live access token -> {scope, grant}
+  const sessions = new Map(); // provider session id -> {authTime}
+  const pendingLogins = new Map(); // login form id -> the authorization request's query
   const sockets = new Set();
+  const claimsFor = (scope) => opts.claims?.({ scope }) ?? {};
+  const redirectAllowed = (uri) => !opts.redirectUris || opts.redirectUris.includes(uri);
+  const cookiePath = PATHS.authorize.replace(/\/[^/]*$/, '') || '/'; // the folder of authorize, login and logout
 
   tp.now = () => Math.floor(Date.now() / 1000) + tp.clockOffset;
   tp.reset = () => {
@@ -94,16 +127,21 @@ export async function startTestProvider(opts = {}) {
     tp.clockOffset = opts.clockOffset ?? 0;
     tp.accessTokenTtl = opts.accessTokenTtl ?? 60;
     for (const k of Object.keys(tp.faults)) tp.faults[k].length = 0;
+    sessions.clear();
+    pendingLogins.clear();
   };
   /** fault queues one broken answer for the next request to endpoint. */
   tp.fault = (endpoint, f, times = 1) => { for (let i = 0; i < times; i++) tp.faults[endpoint].push(f); };
   tp.count = (endpoint, pred = () => true) => tp.requests.filter((r) => r.path === PATHS[endpoint] && pred(r)).length;
+  /** live reports whether the provider would still accept token (an access or refresh token). */
+  tp.live = (token) => accessTokens.has(token) || refresh.get(token)?.live === true;
   /** requestsAfter lists the logged requests to any of endpoints from index from of tp.requests on. */
   tp.requestsAfter = (from, ...endpoints) => tp.requests.slice(from).filter((r) => endpoints.some((e) => r.path === PATHS[e]));
   tp.secrets = () => [...tp.issued.accessTokens, ...tp.issued.refreshTokens, ...tp.issued.codes];
 
-  /** authorize plays the user agent: follows the login URL to the redirect back. */
+  /** authorize plays the user agent: follows the login URL (signing in through the form, with login enabled) to the redirect back. */
   tp.authorize = async (authorizeUrl) => {
+    if (tp.login) return headlessLogin({ authorizeUrl, ...tp.login });
     const res = await fetch(authorizeUrl, { redirect: 'manual' });
     const loc = res.headers.get('location');
     if (res.status !== 302 || !loc) throw new Error(`authorize answered ${res.status}: ${await res.text()}`);
@@ -118,7 +156,7 @@ export async function startTestProvider(opts = {}) {
 
   /** applyFault answers with a queued fault; true when it did. */
   const applyFault = (endpoint, req, res) => {
-    const f = tp.faults[endpoint][0];
+    const f = tp.faults[endpoint]?.[0];
     if (!f || f.after) return false; // none, or one the endpoint itself plays
     tp.faults[endpoint].shift();
     if (f.hang) return true; // never answer; the client must time out
@@ -134,15 +172,17 @@ export async function startTestProvider(opts = {}) {
     return true;
   };
 
-  const issueTokens = (grant, { scope, nonce, authTime }) => {
+  const fail = (res, status, error, description, headers) => json(res, status, errorBody(error, description), headers);
+
+  const issueTokens = (grant, { scope, nonce, authTime, grant: grantId }) => {
     const accessToken = `at-${randomBytes(16).toString('hex')}`;
-    accessTokens.add(accessToken);
+    accessTokens.set(accessToken, { scope, grant: grantId });
     tp.issued.accessTokens.push(accessToken);
     const now = tp.now();
     const reply = { access_token: accessToken, token_type: 'Bearer', expires_in: tp.accessTokenTtl, scope };
     if (scope.split(' ').includes('offline_access')) {
       const rt = `rt-${randomBytes(16).toString('hex')}`;
-      refresh.set(rt, { live: true, scope, nonce, authTime }); // auth_time stays that of the login
+      refresh.set(rt, { live: true, scope, nonce, authTime, grant: grantId }); // auth_time stays that of the login
       tp.issued.refreshTokens.push(rt);
       reply.refresh_token = rt;
     }
@@ -150,9 +190,9 @@ export async function startTestProvider(opts = {}) {
       const claims = tp.hooks.idTokenClaims({
         iss: tp.issuer, sub: tp.user.sub, aud: tp.clientId, iat: now, exp: now + 3600,
         auth_time: authTime, ...(grant === 'authorization_code' && nonce ? { nonce } : {}),
-        at_hash: atHash(accessToken), name: tp.user.name, email: tp.user.email,
+        at_hash: atHash(accessToken), name: tp.user.name, email: tp.user.email, ...claimsFor(scope),
       }, { grant });
-      const s = tp.hooks.idTokenSigning ?? { how: tp.keys[0] };
+      const s = tp.hooks.idTokenSigning ?? opts.signing ?? { how: tp.keys[0] };
       reply.id_token = signJwt(claims, s.how, s.opts);
       tp.issued.idTokens.push(reply.id_token);
     }
@@ -163,12 +203,12 @@ export async function startTestProvider(opts = {}) {
     discovery(req, res) {
       json(res, 200, tp.hooks.discovery({
         issuer: tp.issuer,
-        authorization_endpoint: tp.issuer + PATHS.authorize,
-        token_endpoint: tp.issuer + PATHS.token,
-        jwks_uri: tp.issuer + PATHS.jwks,
-        userinfo_endpoint: tp.issuer + PATHS.userinfo,
-        revocation_endpoint: tp.issuer + PATHS.revoke,
-        end_session_endpoint: tp.issuer + PATHS.logout,
+        authorization_endpoint: tp.url('authorize'),
+        token_endpoint: tp.url('token'),
+        jwks_uri: tp.url('jwks'),
+        userinfo_endpoint: tp.url('userinfo'),
+        revocation_endpoint: tp.url('revoke'),
+        end_session_endpoint: tp.url('logout'),
         response_types_supported: ['code'],
         grant_types_supported: ['authorization_code', 'refresh_token'],
         code_challenge_methods_supported: ['S256'],
@@ -181,38 +221,70 @@ export async function startTestProvider(opts = {}) {
     },
     authorize(req, res, url) {
       const q = url.searchParams;
-      if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge') || q.get('client_id') !== tp.clientId) {
+      if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge') || q.get('client_id') !== tp.clientId || !redirectAllowed(q.get('redirect_uri'))) {
         res.writeHead(400); res.end('bad authorization request'); return;
       }
+      let authTime = tp.now() - 5;
+      if (tp.login) {
+        const session = sessions.get(sessionOf(req));
+        if (!session || q.get('prompt') === 'login') {
+          if (q.get('prompt') === 'none') { // OIDC Core 3.1.2.6
+            const back = new URLSearchParams({ error: 'login_required', state: q.get('state') ?? '', iss: tp.issuer });
+            res.writeHead(302, { location: `${q.get('redirect_uri')}?${back}` }); res.end(); return;
+          }
+          const id = randomBytes(16).toString('hex');
+          const query = new URLSearchParams(q);
+          query.delete('prompt'); // asked once: the form is this login
+          pendingLogins.set(id, query.toString());
+          loginPage(res, 200, id); return;
+        }
+        authTime = session.authTime;
+      }
       const code = `code-${randomBytes(16).toString('hex')}`;
-      codes.set(code, { nonce: q.get('nonce'), challenge: q.get('code_challenge'), redirectUri: q.get('redirect_uri'), scope: q.get('scope'), authTime: tp.now() - 5 });
+      codes.set(code, { nonce: q.get('nonce'), challenge: q.get('code_challenge'), redirectUri: q.get('redirect_uri'), scope: q.get('scope'), authTime, grant: randomBytes(8).toString('hex') });
       tp.issued.codes.push(code);
       const back = tp.hooks.authResponse(new URLSearchParams({ code, state: q.get('state') ?? '', iss: tp.issuer }));
       res.writeHead(302, { location: `${q.get('redirect_uri')}?${back}` });
       res.end();
     },
+    login(req, res, url, form) {
+      const id = url.searchParams.get('id');
+      const query = pendingLogins.get(id);
+      if (req.method !== 'POST' || !query) { res.writeHead(400); res.end('no sign-in under way'); return; }
+      if (form.get('login') !== tp.login.login || form.get('password') !== tp.login.password) {
+        loginPage(res, 401, id, 'Wrong email or password.'); return;
+      }
+      pendingLogins.delete(id);
+      const sid = randomBytes(16).toString('hex');
+      sessions.set(sid, { authTime: tp.now() });
+      res.writeHead(302, {
+        location: `${tp.url('authorize')}?${query}`,
+        'set-cookie': `${SESSION_COOKIE}=${sid}; Path=${cookiePath}; HttpOnly; SameSite=Lax`,
+      });
+      res.end();
+    },
     token(req, res, url, form, fault) {
       const grant = form.get('grant_type');
       if (form.get('client_id') !== tp.clientId || req.headers.authorization) {
-        json(res, 401, { error: 'invalid_client' }); return;
+        fail(res, 401, 'invalid_client'); return;
       }
       let reply;
       if (grant === 'authorization_code') {
         const c = codes.get(form.get('code'));
         codes.delete(form.get('code')); // one use (RFC 6749 §4.1.2)
         const verifier = form.get('code_verifier') ?? '';
-        if (!c || c.redirectUri !== form.get('redirect_uri')) { json(res, 400, { error: 'invalid_grant', error_description: 'unknown code' }); return; }
+        if (!c || c.redirectUri !== form.get('redirect_uri')) { fail(res, 400, 'invalid_grant', 'unknown code'); return; }
         if (b64url(createHash('sha256').update(verifier).digest()) !== c.challenge) { // RFC 7636 §4.6
-          json(res, 400, { error: 'invalid_grant', error_description: 'PKCE verification failed' }); return;
+          fail(res, 400, 'invalid_grant', 'PKCE verification failed'); return;
         }
         reply = issueTokens(grant, c);
       } else if (grant === 'refresh_token') {
         const r = refresh.get(form.get('refresh_token'));
-        if (!r || !r.live) { json(res, 400, { error: 'invalid_grant', error_description: 'refresh token invalid or already used' }); return; }
+        if (!r || !r.live) { fail(res, 400, 'invalid_grant', 'refresh token invalid or already used'); return; }
         r.live = false; // rotation: the old one is dead from now on
         reply = issueTokens(grant, r);
       } else {
-        json(res, 400, { error: 'unsupported_grant_type' }); return;
+        fail(res, 400, 'unsupported_grant_type'); return;
       }
       if (fault?.after === 'lose-reply') { req.socket.destroy(); return; } // processed, but the client never hears
       json(res, 200, reply);
@@ -222,26 +294,66 @@ export async function startTestProvider(opts = {}) {
     },
     userinfo(req, res) {
       const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-      if (!m || !accessTokens.has(m[1])) { json(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' }); return; }
-      json(res, 200, tp.hooks.userinfo({ sub: tp.user.sub, name: tp.user.name, email: tp.user.email }));
+      if (!m || !accessTokens.has(m[1])) { fail(res, 401, 'invalid_token', undefined, { 'www-authenticate': 'Bearer error="invalid_token"' }); return; }
+      json(res, 200, tp.hooks.userinfo({ sub: tp.user.sub, name: tp.user.name, email: tp.user.email, ...claimsFor(accessTokens.get(m[1]).scope) }));
     },
     revoke(req, res, url, form) {
-      const r = refresh.get(form.get('token'));
-      if (r) r.live = false;
+      // RFC 7009 §2.1: revoking a refresh token also invalidates the access
+      // tokens of its grant; an access token is revoked on its own.
+      const token = form.get('token');
+      const r = refresh.get(token);
+      if (r) {
+        for (const other of refresh.values()) if (other.grant === r.grant) other.live = false;
+        for (const [at, a] of accessTokens) if (a.grant === r.grant) accessTokens.delete(at);
+      }
+      accessTokens.delete(token);
       res.writeHead(200); res.end();
     },
-    logout(req, res) { res.writeHead(200); res.end('signed out'); },
+    logout(req, res, url) {
+      // RP-Initiated Logout 1.0 §2-3: end the provider session, then go back
+      // to a registered post-logout URI (with state) when one is named.
+      const sid = sessionOf(req);
+      sessions.delete(sid);
+      const headers = sid ? { 'set-cookie': `${SESSION_COOKIE}=; Path=${cookiePath}; HttpOnly; SameSite=Lax; Max-Age=0` } : {};
+      const back = url.searchParams.get('post_logout_redirect_uri');
+      if (back && redirectAllowed(back) && opts.redirectUris) {
+        const state = url.searchParams.get('state');
+        res.writeHead(302, { ...headers, location: state ? `${back}${back.includes('?') ? '&' : '?'}${new URLSearchParams({ state })}` : back });
+        res.end(); return;
+      }
+      res.writeHead(200, headers); res.end('signed out');
+    },
+  };
+
+  const sessionOf = (req) => (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('='))
+    .find(([k]) => k === SESSION_COOKIE)?.[1] ?? null;
+
+  /** loginPage is the sign-in form; headlessLogin (../../dev/idp/harness.mjs) fills it like a user. */
+  const loginPage = (res, status, id, error) => {
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head><body>
+<h1>Sign in to ${escapeHtml(tp.issuer)}</h1>
+${error ? `<p class="error" id="login-error">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="${PATHS.login}?id=${escapeHtml(id)}" autocomplete="off">
+  <label>Email <input name="login" type="email" required autofocus></label>
+  <label>Password <input name="password" type="password" required></label>
+  <button type="submit">Sign in</button>
+</form></body></html>`);
   };
   const byPath = Object.fromEntries(Object.entries(PATHS).map(([k, p]) => [p, k]));
 
   const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url, tp.issuer);
+    const url = new URL(req.url, tp.origin);
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks).toString();
     const form = new URLSearchParams(req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? body : '');
     tp.requests.push({ at: Date.now(), method: req.method, path: url.pathname, url: url.href, form, authorization: req.headers.authorization ?? null });
     res.setHeader('access-control-allow-origin', '*');
+    if (req.method === 'OPTIONS') { // CORS preflight of a browser's client.fetch (Authorization header)
+      res.writeHead(204, { 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' });
+      res.end(); return;
+    }
     const endpoint = byPath[url.pathname];
     if (!endpoint) { res.writeHead(404); res.end(); return; }
     const pending = tp.faults[endpoint]?.[0];
@@ -255,9 +367,10 @@ export async function startTestProvider(opts = {}) {
     server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve(server.address().port); });
   });
   const port = await listen(opts.port ?? 0);
-  tp.issuer = `http://127.0.0.1:${port}`;
+  tp.origin = `http://127.0.0.1:${port}`;
+  tp.issuer = opts.issuer ?? tp.origin;
   tp.paths = PATHS;
-  tp.url = (endpoint) => tp.issuer + PATHS[endpoint];
+  tp.url = (endpoint) => tp.origin + PATHS[endpoint];
 
   const close = () => new Promise((resolve) => {
     server.close(() => resolve());
