@@ -69,9 +69,11 @@ size-report:
 counts: build $(NPM_STAMP)
 	node scripts/tools/counts.mjs
 
-## demo: the demo app against the bundled identity provider (Ctrl-C stops)
+## demo: the demo app against a bundled identity provider (Ctrl-C stops);
+## PROFILE=intermezzo runs it against the Intermezzo profile instead of oidc-provider
+PROFILE ?= oidc
 demo: build $(NPM_STAMP)
-	node scripts/dev/demo.mjs
+	PROFILE=$(PROFILE) node scripts/dev/demo.mjs
 
 ## test: every test — lint, Go (native -race and wasm in node), node API
 ## suites, typings, size budget and the browser end-to-end suite

@@ -94,7 +94,7 @@ export async function startDemoServer({ port = 0, cacheModule = false } = {}) {
     redirectUri: `${origin}/`,
     setConfig(c) {
       config = c;
-      csp = contentSecurityPolicy(new URL(c.issuer).origin);
+      csp = contentSecurityPolicy(new URL(c.tokenEndpoint ?? c.issuer).origin); // Intermezzo's issuer is no URL
     },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
   };

@@ -1,31 +1,52 @@
-// `make demo`: the demo app against the bundled identity provider.
-// Starts the demo server (DEMO_PORT, default 8080) and the dev IdP
-// (IDP_PORT, default 9000; access tokens live ACCESS_TOKEN_TTL seconds,
-// default 30, so renewals are visible), then prints what to open.
+// `make demo`: the demo app against a bundled identity provider.
+// Starts the demo server (DEMO_PORT, default 8080) and a provider (IDP_PORT,
+// default 9000; access tokens live ACCESS_TOKEN_TTL seconds, default 30, so
+// renewals are visible), then prints what to open. PROFILE picks the
+// provider:
+//   oidc        (default) the dev IdP, panva's oidc-provider, with discovery
+//   intermezzo  our test provider shaped like the Intermezzo identity API
+//               (./intermezzo.mjs): explicit endpoints, iss "Screening
+//               Eagle ID", HS256 ID tokens (mezzo in "tls" mode)
 // Ctrl-C stops both.
 import { startDemoServer } from './demo-server.mjs';
 import { startIdp } from './idp/harness.mjs';
+import { startIntermezzo, clientOptions, INTERMEZZO_USER } from './intermezzo.mjs';
+
+const profile = process.env.PROFILE || 'oidc';
+const port = Number(process.env.IDP_PORT ?? 9000);
+const ttl = Number(process.env.ACCESS_TOKEN_TTL ?? 30);
+
+const profiles = {
+  async oidc(demo) {
+    const idp = await startIdp({ port, accessTokenTtl: ttl, redirectUris: [demo.redirectUri] });
+    const discovery = await idp.discovery();
+    demo.setConfig({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: demo.redirectUri, userinfoEndpoint: discovery.userinfo_endpoint });
+    return { user: idp.user, provider: `${idp.issuer} (oidc-provider, discovery)`, stop: idp.stop };
+  },
+  async intermezzo(demo) {
+    const tp = await startIntermezzo({ port, accessTokenTtl: ttl, redirectUris: [demo.redirectUri] });
+    demo.setConfig(clientOptions(tp, demo.redirectUri));
+    return {
+      user: INTERMEZZO_USER,
+      provider: `${tp.origin}/api/id/v1/auth/ (Intermezzo profile: iss "${tp.issuer}", HS256 ID tokens, idTokenSignature "tls")`,
+      stop: tp.stop,
+    };
+  },
+};
+if (!profiles[profile]) {
+  console.error(`unknown PROFILE=${profile}; one of: ${Object.keys(profiles).join(', ')}`);
+  process.exit(2);
+}
 
 const demo = await startDemoServer({ port: Number(process.env.DEMO_PORT ?? 8080) });
-const idp = await startIdp({
-  port: Number(process.env.IDP_PORT ?? 9000),
-  accessTokenTtl: Number(process.env.ACCESS_TOKEN_TTL ?? 30),
-  redirectUris: [demo.redirectUri],
-});
-const discovery = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
-demo.setConfig({
-  issuer: idp.issuer,
-  clientId: idp.clientId,
-  redirectUri: demo.redirectUri,
-  userinfoEndpoint: discovery.userinfo_endpoint,
-});
+const idp = await profiles[profile](demo);
 
 console.log(`
-  mezzo demo
+  mezzo demo (profile ${profile})
   ----------
   open      ${demo.origin}/
   sign in   ${idp.user.login} / ${idp.user.password}
-  provider  ${idp.issuer} (oidc-provider; access tokens live ${process.env.ACCESS_TOKEN_TTL ?? 30} s)
+  provider  ${idp.provider}; access tokens live ${ttl} s
 
   Ctrl-C stops everything.
 `);

@@ -1,6 +1,7 @@
 // The mezzo demo: a plain page that signs in, shows the user and the access
 // token's remaining lifetime, logs renewals and calls a protected endpoint.
-// Its configuration (issuer, client) comes from the demo server.
+// Its configuration comes from the demo server: the createClient options
+// of the profile it runs (make demo PROFILE=…) and the endpoint to call.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -31,18 +32,15 @@ function render(client) {
   $('login').hidden = signedIn;
   $('logout').hidden = !signedIn;
   $('session').hidden = !signedIn;
-  $('user-name').textContent = user ? String(user.name || user.email || user.sub) : '';
+  const fullName = user ? [user.first_name, user.last_name].filter(Boolean).join(' ') : ''; // Intermezzo's claims
+  $('user-name').textContent = user ? String(user.name || fullName || user.email || user.sub) : '';
   $('claims').textContent = user ? JSON.stringify(user, null, 2) : '';
   tick();
 }
 
 async function main() {
-  const config = await (await fetch('/config.json')).json();
-  const client = await mezzo.createClient({
-    issuer: config.issuer,
-    clientId: config.clientId,
-    redirectUri: config.redirectUri,
-  });
+  const { userinfoEndpoint, ...options } = await (await fetch('/config.json')).json();
+  const client = await mezzo.createClient(options);
 
   // tokenRefreshed also announces the sign-in's own token; only later ones are renewals.
   let signingIn = false;
@@ -72,7 +70,7 @@ async function main() {
   $('call-api').addEventListener('click', async () => {
     $('api-result').textContent = '…';
     try {
-      const res = await client.fetch(config.userinfoEndpoint);
+      const res = await client.fetch(userinfoEndpoint);
       $('api-result').textContent = `HTTP ${res.status}\n${JSON.stringify(await res.json(), null, 2)}`;
     } catch (err) {
       $('api-result').textContent = '';
