@@ -241,16 +241,6 @@ func (c *Client) sessionFromRefresh(ctx context.Context, tr *TokenResponse, prev
 	return newSession(tr, idt, prev.askedScope, received, c.cfg.RefreshLeeway), nil
 }
 
-// maxTimerStep bounds every wait armed with Config.AfterFunc: a renewal
-// due later is reached in steps, each of which looks at the clock again.
-// So no timer exceeds what a host can arm (a browser's setTimeout holds at
-// most 2^31-1 ms, 24.8 days; Go's js/wasm runtime caps its own idle wait at
-// 1e9 ms), and a timer that a sleeping machine or a throttled background
-// tab delays costs at most one step once the clock runs again: the
-// renewal due meanwhile starts within a minute of waking. A minute is also
-// how often Chrome lets a hidden tab's timers run at all.
-const maxTimerStep = time.Minute
-
 // dueAt is when the session of s needs the timer: its renewal, or its end
 // when there is nothing to renew with.
 func (s *session) dueAt() time.Time {

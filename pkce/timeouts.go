@@ -9,6 +9,9 @@ import "time"
 //	└─ work no caller owns: the shared refresh or key fetch (backgroundDeadline, also 60 s)
 //	   └─ up to DefaultRetryAttempts (3) attempts, with at most DefaultRetryMaxDelay (5 s) between them
 //	      └─ one HTTP request (DefaultRequestTimeout, 10 s; requestTimeoutSeconds in JS)
+//
+// and apart from calls, the renewal timer: armed at most maxTimerStep (a
+// minute) ahead, however far the renewal is.
 const (
 	// CallTimeout bounds one call into the client from the host (each JS
 	// method), retries and waits included.
@@ -31,4 +34,15 @@ const (
 	// timeout (requestTimeoutSeconds) and every attempt must still fit.
 	// Callers stop waiting on their own context; the run stops here.
 	backgroundDeadline = CallTimeout
+
+	// maxTimerStep bounds every wait armed with Config.AfterFunc: a renewal
+	// due later is reached in steps, each of which looks at the clock again.
+	// So no timer exceeds what a host can arm (a browser's setTimeout holds at
+	// most 2^31-1 ms, 24.8 days; Go's js/wasm runtime caps its own idle wait at
+	// 1e9 ms), and a timer that a sleeping machine or a throttled background
+	// tab delays costs at most one step once the clock runs again: the
+	// renewal due meanwhile starts within a minute of waking. A shorter step
+	// would gain nothing in a hidden tab: Chrome's intensive throttling runs
+	// its timers at most once a minute.
+	maxTimerStep = time.Minute
 )
