@@ -53,3 +53,20 @@ export function recordCspViolations(context) {
 
 /** cspViolations returns the violations page has recorded so far. */
 export const cspViolations = (page) => page.evaluate(() => window.__cspViolations ?? []);
+
+/**
+ * openApp launches chromium (see launch) with the CSP recorder and opens a
+ * page that collects in errors the uncaught errors and console errors it
+ * raises while it shows appOrigin (the provider's pages are not the app's).
+ */
+export async function openApp(appOrigin) {
+  const browser = await launch();
+  await recordCspViolations(browser.context);
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => { if (page.url().startsWith(appOrigin)) errors.push(`pageerror: ${e.message}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && page.url().startsWith(appOrigin)) errors.push(`console: ${m.text()}`);
+  });
+  return { browser, page, errors };
+}

@@ -10,14 +10,14 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { startDemoServer } from '../../dev/demo-server.mjs';
 import { startIntermezzo, clientOptions, INTERMEZZO_USER, ISSUER } from '../../dev/intermezzo.mjs';
-import { launch, recordCspViolations, cspViolations, CHROMIUM } from './browser.mjs';
+import { openApp, cspViolations, CHROMIUM } from './browser.mjs';
 import { redeemRefreshToken } from '../lib/common.mjs';
 
 const TTL = 4; // access tokens renew after half their life: 2 s
 const LONG_TTL = 3600; // no renewal under way while a test signs in or out
 
 let demo; let tp; let browser; let page;
-const appErrors = []; // uncaught errors and console errors on the app's origin
+let appErrors; // uncaught errors and console errors on the app's origin
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run make test (it installs Debian's chromium) or apt-get install chromium`);
@@ -26,13 +26,7 @@ before(async () => {
   tp = await startIntermezzo({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri] });
   demo.setConfig(clientOptions(tp, demo.redirectUri));
 
-  browser = await launch();
-  await recordCspViolations(browser.context);
-  page = await browser.context.newPage();
-  page.on('pageerror', (e) => { if (page.url().startsWith(demo.origin)) appErrors.push(`pageerror: ${e.message}`); });
-  page.on('console', (m) => {
-    if (m.type() === 'error' && page.url().startsWith(demo.origin)) appErrors.push(`console: ${m.text()}`);
-  });
+  ({ browser, page, errors: appErrors } = await openApp(demo.origin));
 });
 
 after(async () => {
