@@ -129,3 +129,11 @@ test('logout revokes the refresh token and its access token, then goes to the en
   assert.equal(end.searchParams.get('post_logout_redirect_uri'), REDIRECT);
   assert.ok(end.searchParams.get('id_token_hint'));
 });
+
+test('prompt=none without a provider session comes back with login_required', async () => {
+  const client = await env.newClient();
+  const cb = await env.callback(client, { prompt: 'none' });
+  assert.equal(new URL(cb).searchParams.get('error'), 'login_required');
+  await rejects(client.handleRedirectCallback(cb), 'login_required');
+  assert.equal(tp.count('token'), 0, 'no token request');
+});
