@@ -37,6 +37,7 @@ test('every count in "Tested guarantees" is the one make counts computes from th
     ['JS API against the real provider', String(c.nodeSuites.api), []],
     ['Loaders', String(c.nodeSuites['loader-classic'] + c.nodeSuites['loader-esm']), []],
     ['Hostile provider', String(c.nodeSuites.hostile), []],
+    ['Intermezzo profile', String(c.nodeSuites.intermezzo), []],
     ['Faults', String(c.nodeSuites.faults), []],
     ['Secrets and bad input', String(c.nodeSuites.secrets), [
       `across ${s.failurePaths} failure paths and ${s.wholeSessionCases === 1 ? 'a whole session' : `${s.wholeSessionCases} whole sessions`}`,
