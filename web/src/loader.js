@@ -4,14 +4,21 @@
 //
 // The Go module (wasm/) calls globalThis.__mezzoReady(api) while it starts,
 // with api = { version, createClient(options, emit): Promise<handle>,
-// stats() }; the hook exists only until then (see run()). A
-// handle's methods mirror the Client below; Go rejects with plain objects
+// stats() }; the hook exists only until then (see run()). The handle (see
+// jsbridge/api.go) touches nothing of a page: it returns what to do, and
+// the page half below does it — it keeps the login transaction in
+// sessionStorage and hands it over, navigates, cleans the address bar, and
+// mirrors the session's state so that isAuthenticated(), getUser() and
+// isRedirectCallback() answer synchronously. Go rejects with plain objects
 // {code, description, status?} and reports events through
-// emit(type, detail, secret), where secret ({accessToken, expiresAt,
-// refreshAt}, on tokenRefreshed only) feeds this file's token cache and is
-// never handed to listeners.
+// emit(type, detail, state), where state (the new snapshot {authenticated,
+// claims, token}, on tokenRefreshed and sessionExpired) feeds the mirror
+// and the token cache and is never handed to listeners.
 
 const EVENTS = ['tokenRefreshed', 'sessionExpired', 'error'];
+// The one sessionStorage key mezzo ever writes: the pending login
+// transaction, between login() and the callback. No token goes there.
+const TRANSACTION_KEY = 'mezzo.transaction';
 // How long the Go program may take, once instantiated, to hand over its API.
 // It normally does so within go.run itself, in tens of milliseconds; a
 // program that blocks before registering fails the start with load_failed
@@ -191,19 +198,185 @@ function start(url) {
   return started;
 }
 
+// ---- isRedirectCallback's rule, the JS twin of Go's pkce.Client.IsCallback ----
+// The page answers isRedirectCallback() synchronously on every host, so the
+// rule runs here too, parsing as Go's net/url does (whatever parses there,
+// and only that, parses here): same scheme, host and escaped path as the
+// redirect URI, and a response parameter (code, error or state) in the query
+// or the fragment. scripts/test/lib/callback-urls.json is one table of URLs
+// that both versions must answer as it says (wasm/callback_test.go for Go,
+// scripts/test/node/callback-rule.test.mjs here), so they cannot drift.
+
+const isHex = (c) => /^[0-9a-fA-F]$/.test(c);
+const isAlnum = (c) => /^[A-Za-z0-9]$/.test(c);
+
+/** goShouldEscape is net/url's shouldEscape for the modes used here. */
+function goShouldEscape(c, mode) {
+  if (isAlnum(c)) return false;
+  if (mode === 'host' && "!$&'()*+,;=:[]<>\"".includes(c)) return false;
+  if ('-_.~'.includes(c)) return false;
+  if ('$&+,/:;=?@'.includes(c)) {
+    if (mode === 'path') return c === '?';
+    if (mode === 'fragment') return false;
+    if (mode === 'query') return true;
+  }
+  if (mode === 'fragment' && "!()*".includes(c)) return false;
+  return true;
+}
+
+/** goUnescape is net/url's unescape over a byte string; null where Go fails. */
+function goUnescape(s, mode) {
+  let out = '';
+  for (let i = 0; i < s.length;) {
+    const c = s[i];
+    if (c === '%') {
+      if (i + 2 >= s.length || !isHex(s[i + 1]) || !isHex(s[i + 2])) return null;
+      if (mode === 'host' && parseInt(s[i + 1], 16) < 8 && s.slice(i, i + 3) !== '%25') return null;
+      out += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 3;
+      continue;
+    }
+    if (mode === 'host' && c.charCodeAt(0) < 0x80 && goShouldEscape(c, 'host')) return null;
+    out += c === '+' && mode === 'query' ? ' ' : c;
+    i++;
+  }
+  return out;
+}
+
+function goEscape(s, mode) {
+  let out = '';
+  for (const c of s) out += goShouldEscape(c, mode) ? `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}` : c;
+  return out;
+}
+
+/** goEscapedPath is url.URL.EscapedPath of a URL whose raw path is p (already known to unescape). */
+function goEscapedPath(p, path) {
+  const valid = [...p].every((c) => "!$&'()*+,;=:@[]%".includes(c) || !goShouldEscape(c, 'path'));
+  if (valid) return p;
+  return path === '*' ? '*' : goEscape(path, 'path');
+}
+
+/** goHost is net/url's parseHost (an IPv6 literal checked by its shape only); null where Go fails. */
+function goHost(scheme, host) {
+  const validPort = (p) => /^(:[0-9]*)?$/.test(p);
+  const open = host.lastIndexOf('[');
+  if (open > 0) return null;
+  if (open === 0) {
+    const close = host.lastIndexOf(']');
+    if (close < 0 || !validPort(host.slice(close + 1))) return null;
+    const name = host.slice(1, close);
+    if (!/^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/.test(name)) return null;
+    return `[${name}]${host.slice(close + 1)}`;
+  }
+  const first = host.indexOf(':');
+  if (first >= 0) {
+    const strict = scheme === 'http' || scheme === 'https'; // Go refuses a second colon there
+    if (!validPort(host.slice(strict ? first : host.lastIndexOf(':')))) return null;
+  }
+  return goUnescape(host, 'host');
+}
+
+/** goParse is url.Parse, reduced to what IsCallback reads; null where Go fails. */
+function goParse(raw) {
+  // Go works on bytes: UTF-8, one char per byte.
+  const s = String.fromCharCode(...new TextEncoder().encode(raw));
+  if (/[\x00-\x1f\x7f]/.test(s)) return null;
+  const hash = s.indexOf('#');
+  let rest = hash < 0 ? s : s.slice(0, hash);
+  const fragment = hash < 0 ? '' : goUnescape(s.slice(hash + 1), 'fragment');
+  if (fragment === null) return null;
+  if (rest === '*') return { scheme: '', host: '', path: '*', query: '', fragment };
+  let scheme = '';
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(rest);
+  if (m) {
+    scheme = m[1].toLowerCase();
+    rest = rest.slice(m[0].length);
+  } else if (rest[0] === ':') {
+    return null; // missing protocol scheme
+  }
+  let query = '';
+  if (rest.endsWith('?') && rest.split('?').length === 2) {
+    rest = rest.slice(0, -1);
+  } else if (rest.includes('?')) {
+    query = rest.slice(rest.indexOf('?') + 1);
+    rest = rest.slice(0, rest.indexOf('?'));
+  }
+  if (!rest.startsWith('/')) return scheme ? { scheme, host: '', path: '', query, fragment } : null;
+  let host = '';
+  if (rest.startsWith('//') && (scheme || !rest.startsWith('///'))) {
+    const slash = rest.indexOf('/', 2);
+    let authority = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
+    rest = slash < 0 ? '' : rest.slice(slash);
+    const at = authority.lastIndexOf('@');
+    if (at >= 0) {
+      const userinfo = authority.slice(0, at);
+      if (![...userinfo].every((c) => isAlnum(c) || "-._:~!$&'()*+,;=%@".includes(c))) return null;
+      if (goUnescape(userinfo, 'user') === null) return null;
+      authority = authority.slice(at + 1);
+    }
+    host = goHost(scheme, authority);
+    if (host === null) return null;
+  }
+  const path = goUnescape(rest, 'path');
+  if (path === null) return null;
+  return { scheme, host, path: goEscapedPath(rest, path), query, fragment };
+}
+
+/** goHasResponseParams is hasResponseParams: url.ParseQuery(raw) has code, error or state. */
+function goHasResponseParams(raw) {
+  for (const pair of raw.split('&')) {
+    if (pair === '' || pair.includes(';')) continue;
+    const eq = pair.indexOf('=');
+    const key = goUnescape(eq < 0 ? pair : pair.slice(0, eq), 'query');
+    const value = goUnescape(eq < 0 ? '' : pair.slice(eq + 1), 'query');
+    if (key === null || value === null) continue;
+    if (key === 'code' || key === 'error' || key === 'state') return true;
+  }
+  return false;
+}
+
+/** isCallbackUrl is pkce.Client.IsCallback: whether url is an authorization response for redirectUri. */
+function isCallbackUrl(redirectUri, url) {
+  if (typeof url !== 'string') return false;
+  const u = goParse(url);
+  const r = goParse(redirectUri);
+  if (!u || !r || u.scheme !== r.scheme || u.host !== r.host || u.path !== r.path) return false;
+  return goHasResponseParams(u.query) || goHasResponseParams(u.fragment);
+}
+
+/** takeTransaction reads and removes this tab's pending login transaction: consumed on first use, whatever follows. */
+function takeTransaction() {
+  try {
+    const tx = globalThis.sessionStorage.getItem(TRANSACTION_KEY);
+    globalThis.sessionStorage.removeItem(TRANSACTION_KEY);
+    return typeof tx === 'string' ? tx : null;
+  } catch {
+    return null; // no storage: no pending login
+  }
+}
+
+/** replaceUrl changes the address bar without navigating or adding a history entry, keeping the history state. */
+function replaceUrl(url) {
+  try { globalThis.history.replaceState(globalThis.history.state, '', url); } catch { /* no history here */ }
+}
+
+const SIGNED_OUT = Object.freeze({ authenticated: false, claims: null, token: null });
+
 /**
- * newClient builds the public Client around the Go handle that
- * createHandle(emit) makes. Go reports events through emit(type, detail,
- * secret); the loader's own reactions to them (the token cache) are code
- * here, not listeners, so on() cannot reach them.
+ * newClient builds the public Client around the runtime's handle, which
+ * createHandle(emit) makes, for the redirect URI redirectUri. The runtime
+ * reports events through emit(type, detail, state); the page half's own
+ * reactions to them (the mirror and the token cache) are code here, not
+ * listeners, so on() cannot reach them.
  */
-async function newClient(createHandle) {
+async function newClient(createHandle, redirectUri) {
   // The token cache: while Date.now() < refreshAt, getToken answers here
-  // without entering Go. tokenRefreshed's secret is its one source: Go
-  // sends it for every new token, at sign-in, on every renewal, whoever
+  // without entering Go. The runtime's snapshots are its one source: Go
+  // sends one with every new token, at sign-in, on every renewal, whoever
   // asked. `resolved` is one settled Promise per token, so the hot path
   // allocates nothing.
   let cache = null; // {accessToken, refreshAt, resolved}
+  let mirror = SIGNED_OUT; // the session's last snapshot: {authenticated, claims, token}
   let pending = null; // the Go call shared by concurrent non-forced callers
   let pendingForced = null;
   let closed = false;
@@ -214,11 +387,15 @@ async function newClient(createHandle) {
     cache = t && t.accessToken ? { accessToken: t.accessToken, refreshAt: t.refreshAt, resolved: Promise.resolve(t.accessToken) } : null;
   };
   const clearCache = () => { cache = null; };
+  // apply takes a snapshot of the session: the mirror and the cache follow it.
+  const apply = (state) => {
+    mirror = state && state.authenticated ? { authenticated: true, claims: state.claims ?? null, token: state.token ?? null } : SIGNED_OUT;
+    setCache(mirror.token);
+  };
 
-  const emit = (type, detail, secret) => {
+  const emit = (type, detail, state) => {
     if (closed) return; // a renewal in flight at close() changes nothing
-    if (type === 'tokenRefreshed') setCache(secret);
-    if (type === 'sessionExpired') clearCache();
+    if (state) apply(state);
     for (const l of listeners.get(type) ?? []) {
       // A throwing listener must not break the others or mezzo: report it
       // as an uncaught error on its own.
@@ -233,6 +410,7 @@ async function newClient(createHandle) {
     throw toMezzoError(e);
   }
   if (!handle) throw new MezzoError('internal_error', 'the module returned no client');
+  try { apply(await handle.state()); } catch (e) { throw toMezzoError(e); }
 
   // call runs a Go method that returns a Promise, after the closed check.
   const call = (method, ...args) => Promise.resolve().then(() => {
@@ -258,29 +436,43 @@ async function newClient(createHandle) {
       return pending;
     },
     login(opts) {
-      return call('login', opts).then(() => undefined, (e) => { throw toMezzoError(e); });
+      return call('login', opts).then(({ url, transaction }) => {
+        globalThis.sessionStorage.setItem(TRANSACTION_KEY, transaction);
+        globalThis.location.assign(url);
+      }).catch((e) => { throw toMezzoError(e); });
     },
     isRedirectCallback(url) {
       if (closed) return false;
-      try { return handle.isRedirectCallback(url) === true; } catch { return false; }
+      try { return isCallbackUrl(redirectUri, url ?? globalThis.location.href); } catch { return false; }
     },
     handleRedirectCallback(url) {
-      return call('handleRedirectCallback', url).catch((e) => { throw toMezzoError(e); });
+      return Promise.resolve().then(() => {
+        if (closed) throw closedError();
+        if (url !== undefined && url !== null && typeof url !== 'string') throw new MezzoError('invalid_argument', 'url must be a string');
+        const href = globalThis.location.href;
+        return handle.handleRedirectCallback(url ?? href, takeTransaction(), href);
+      }).then((r) => {
+        if (r.cleanUrl) replaceUrl(r.cleanUrl); // success or not, the code must not linger in the address bar
+        if (r.error) throw r.error;
+        return { returnTo: r.returnTo };
+      }).catch((e) => { throw toMezzoError(e); });
     },
     isAuthenticated() {
-      if (closed) return false;
-      try { return handle.isAuthenticated() === true; } catch { return false; }
+      return !closed && mirror.authenticated;
     },
     getUser() {
-      if (closed) return null;
-      try { return handle.getUser() ?? null; } catch { return null; }
+      if (closed || !mirror.claims) return null;
+      return structuredClone(mirror.claims); // the caller's own copy, as each call made one before
     },
     getUserinfo() {
       return call('getUserinfo').catch((e) => { throw toMezzoError(e); });
     },
     logout(opts) {
       clearCache();
-      return call('logout', opts).then(() => undefined, (e) => { throw toMezzoError(e); });
+      return call('logout', opts).then((r) => {
+        apply(SIGNED_OUT); // the runtime forgot the session before answering
+        if (r && r.url) globalThis.location.assign(r.url);
+      }).catch((e) => { throw toMezzoError(e); });
     },
     close() {
       // Forgets the tokens and stops renewal without any network request
@@ -288,7 +480,7 @@ async function newClient(createHandle) {
       // client_closed.
       if (closed) return;
       closed = true;
-      clearCache();
+      apply(SIGNED_OUT);
       for (const set of listeners.values()) set.clear();
       try { handle.close(); } catch { /* already gone with the runtime */ }
     },
@@ -324,9 +516,10 @@ function runtimeStats() {
  * createClient loads the module (once per page) and returns a Client. The
  * options go to Go as they are: Go checks every one of them (types,
  * required fields, unknown keys) with one message each. The loader reads
- * only its own, wasmUrl.
+ * only its own, wasmUrl, and redirectUri, once Go has accepted it, for
+ * isRedirectCallback().
  */
 async function createClient(options) {
   const api = await start(moduleUrlFor(options?.wasmUrl, 'invalid_config', 'options.wasmUrl'));
-  return newClient((emit) => api.createClient(options, emit));
+  return newClient((emit) => api.createClient(options, emit), options?.redirectUri);
 }
