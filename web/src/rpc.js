@@ -57,9 +57,9 @@
 //     state in a Map keyed by ctx or port) and lets a handler send events
 //     to that port alone.
 //   Answers: the handler's result; a thrown or rejected error with its
-//     { code, description, status } when it has a code of the RFC 6749 §5.2
-//     form (a MezzoError, or the plain error objects of the Go runtime),
-//     else internal_error with a description naming only the method (never
+//     { code, description, status } when it is a MezzoError or a plain
+//     object (the Go runtime's errors) with a code of the RFC 6749 §5.2
+//     form, else internal_error with a description naming only the method (never
 //     the error's own text); internal_error when the result cannot be
 //     cloned; invalid_argument for an unknown method or params that are not
 //     a plain object, an array or undefined; runtime_unavailable, naming
@@ -119,12 +119,15 @@ function rpcCut(s) {
 
 /**
  * rpcErrorFields returns the { code, description, status? } of e, when e is
- * an object with a code of the RFC 6749 §5.2 form, a string description (or
- * none) and an integer status 0–999 (or none); else null. It may throw (a
+ * a MezzoError or a plain object (the Go runtime's errors) with a code of
+ * the RFC 6749 §5.2 form, a string description (or none) and an integer
+ * status 0–999 (or none); else null, as for other Errors, whose code and
+ * message may be anything (node's ERR_*, a library's). It may throw (a
  * getter), so callers catch.
  */
 function rpcErrorFields(e) {
   if (e === null || typeof e !== 'object') return null;
+  if (e instanceof Error && !(e instanceof MezzoError)) return null;
   const { code, description, status } = e;
   if (typeof code !== 'string' || !RPC_CODE.test(code)) return null;
   if (description !== undefined && description !== null && typeof description !== 'string') return null;

@@ -115,6 +115,7 @@ test('handler errors come back typed; anything without a code becomes internal_e
     { name: 'a status that is no integer', err: { code: 'x', description: 'secret-text', status: 'abc' }, code: 'internal_error' },
     { name: 'an infinite status', err: { code: 'x', description: 'secret-text', status: Infinity }, code: 'internal_error' },
     { name: 'a getter that throws', err: getterThrows, code: 'internal_error' },
+    { name: "an Error with a code, not a MezzoError", err: Object.assign(new Error('secret-text'), { code: 'ERR_SECRET', description: 'secret-text' }), code: 'internal_error' },
   ];
   for (const thrown of [false, true]) {
     for (const c of cases) {
@@ -246,6 +247,8 @@ function fakePort() {
   const port = new EventTarget();
   port.posted = [];
   port.postMessage = (m) => { port.posted.push(structuredClone(m)); };
+  port.started = 0;
+  port.start = () => { port.started += 1; };
   return port;
 }
 
@@ -282,6 +285,7 @@ test('messages no channel could carry are dropped, and nothing is thrown out of 
         else await sleep(5);
         assert.deepEqual(dropped, [c.drop]);
         assert.deepEqual(port.posted, []);
+        assert.equal(port.started, 1, 'start() was called, as a MessagePort needs');
       });
     }
   }
