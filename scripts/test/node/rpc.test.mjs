@@ -418,9 +418,9 @@ test('dead() rejects pending and later calls with runtime_exited and tells onDea
   assert.equal(rpc.timers(), 0);
 });
 
-test('a closed server answers nothing and emits nothing; a handler still running is not answered', async () => {
+test('a closed server answers nothing, emits nothing and no longer listens; a handler still running is not answered', async () => {
   let finish;
-  const { client, server } = pair({ handlers: { ...echo, slow: () => new Promise((r) => { finish = r; }) } });
+  const { client, server, port1, port2, dropped } = pair({ handlers: { ...echo, slow: () => new Promise((r) => { finish = r; }) } });
   const slow = client.call('slow', {}, { timeoutMs: 100 });
   await until(() => finish, 1000, 'the slow handler to start');
   server.close();
@@ -428,6 +428,36 @@ test('a closed server answers nothing and emits nothing; a handler still running
   await rejectsWith(slow, 'timeout');
   await rejectsWith(client.call('echo', [], { timeoutMs: 30 }), 'timeout');
   assert.equal(server.emit('tokenRefreshed', {}), false);
+  let seen = false;
+  port2.addEventListener('message', (ev) => { seen ||= ev.data === 'garbage'; });
+  port1.postMessage('garbage');
+  await until(() => seen, 1000, 'the garbage at the port');
+  assert.deepEqual(dropped.server, [], 'the closed server did not look at it');
+  server.close(); // twice is harmless
+});
+
+test('the wire format: what each side posts', async () => {
+  const port = fakePort();
+  const client = rpcClient(port, { version: V, timeoutMs: 1000 });
+  opened.push(client);
+  const call = client.call('echo', [1]);
+  assert.deepEqual(port.posted, [{ protocol: 'mezzo-rpc/1', version: V, kind: 'call', id: 1, method: 'echo', params: [1] }]);
+  port.dispatchEvent(new MessageEvent('message', { data: { protocol: 'mezzo-rpc/1', version: V, kind: 'result', id: 1, result: 'r' } }));
+  assert.equal(await call, 'r');
+
+  const sport = fakePort();
+  const server = rpcServer(sport, { version: V, handlers: { ok: () => 'r', no: () => { throw new MezzoError('login_required', 'no session', 401); } } });
+  opened.push(server);
+  const callOf = (id, method) => new MessageEvent('message', { data: { protocol: 'mezzo-rpc/1', version: V, kind: 'call', id, method } });
+  sport.dispatchEvent(callOf(7, 'ok'));
+  sport.dispatchEvent(callOf(8, 'no'));
+  assert.equal(server.emit('sessionExpired', { reason: 'x' }), true);
+  await until(() => sport.posted.length === 3, 1000, 'the answers');
+  assert.deepEqual(sport.posted, [
+    { protocol: 'mezzo-rpc/1', version: V, kind: 'event', name: 'sessionExpired', data: { reason: 'x' } },
+    { protocol: 'mezzo-rpc/1', version: V, kind: 'result', id: 7, result: 'r' },
+    { protocol: 'mezzo-rpc/1', version: V, kind: 'error', id: 8, error: { code: 'login_required', description: 'no session', status: 401 } },
+  ]);
 });
 
 test('events reach onEvent; emit refuses bad names and data that cannot be cloned', async () => {
