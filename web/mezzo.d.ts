@@ -39,7 +39,19 @@ export interface ClientOptions {
    * is rejected with `invalid_config`.
    */
   wasmUrl?: string;
+  /**
+   * Where mezzo's Go runtime runs. "auto" (default): a SharedWorker shared
+   * by every tab of the origin where the page can start one, else a
+   * dedicated Worker, else the page itself (as in node). A forced host that
+   * cannot start rejects with `runtime_unavailable`, never falls back.
+   */
+  runtime?: RuntimeHost | "auto";
+  /** Where to load mezzo-worker.js for the worker hosts; default next to the loader. */
+  workerUrl?: string;
 }
+
+/** Where a client's Go runtime runs. */
+export type RuntimeHost = "shared-worker" | "worker" | "page";
 
 export interface LoginOptions {
   /** Where handleRedirectCallback sends the user back; same origin only, otherwise "/". */
@@ -96,6 +108,8 @@ export interface EventMap {
 export type MezzoEvent = keyof EventMap;
 
 export interface Client {
+  /** Where this client's Go runtime runs. */
+  readonly runtime: RuntimeHost;
   /** Saves the one-time login transaction in sessionStorage and navigates to the provider. */
   login(opts?: LoginOptions): Promise<void>;
   /** Whether url (default location.href) is an authorization response for this client. */
@@ -138,6 +152,7 @@ export type MezzoErrorCode =
   | "internal_error"
   | "load_failed"
   | "runtime_exited"
+  | "runtime_unavailable"
   | "client_closed"
   | "access_denied"
   | "consent_required"

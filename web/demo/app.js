@@ -42,14 +42,16 @@ async function main() {
     issuer: config.issuer,
     clientId: config.clientId,
     redirectUri: config.redirectUri,
+    ...(config.runtime ? { runtime: config.runtime } : {}), // default: auto
   });
+  $('status').dataset.runtime = client.runtime;
 
   // tokenRefreshed also announces the sign-in's own token; only later ones are renewals.
   let signingIn = false;
   client.on('tokenRefreshed', (d) => {
     expiresAt = d.expiresAt;
     logEvent(`${signingIn ? 'token issued' : 'token renewed'} (scope: ${d.scope})`);
-    tick();
+    render(client); // a sign-in in another tab arrives here too
   });
   client.on('sessionExpired', (d) => { expiresAt = 0; logEvent(`session expired: ${d.code}`); render(client); });
   client.on('error', (d) => logEvent(`error event: ${d.code}`));

@@ -1,6 +1,16 @@
-// mezzo loader — written once, wrapped by scripts/build/build-loaders.mjs into
-// mezzo.js (classic script: globalThis.mezzo) and mezzo.mjs (ES module).
-// The wrapper supplies `base`, the URL of the folder the loader came from.
+// mezzo loader — written once, wrapped by scripts/build/build-loaders.mjs
+// (with rpc.js) into mezzo.js (classic script: globalThis.mezzo) and
+// mezzo.mjs (ES module), and (with rpc.js and worker.js) into
+// mezzo-worker.js, the worker script. The wrapper supplies `base`, the URL
+// of the file the code came from, and VERSION, mezzo's version (the Go
+// module's main.version).
+//
+// Two halves. The runtime half (load, compile, start Go) runs wherever the
+// runtime is hosted: in a SharedWorker every tab of the origin shares, in a
+// dedicated Worker, or in the page itself (createClient's `runtime`
+// option). The page half (newClient) always runs in the page; it talks to
+// the Go handle directly (page host) or over rpc.js to worker.js (worker
+// hosts), through the same handle interface.
 //
 // The Go module (wasm/) calls globalThis.__mezzoReady(api) while it starts,
 // with api = { version, createClient(options, emit): Promise<handle>,
@@ -24,6 +34,12 @@ const TRANSACTION_KEY = 'mezzo.transaction';
 // program that blocks before registering fails the start with load_failed
 // instead of leaving createClient waiting forever.
 const START_TIMEOUT_MS = 10000;
+// Where the runtime may run (createClient's `runtime` option); auto picks
+// the first of the others this page can start.
+const RUNTIMES = ['auto', 'shared-worker', 'worker', 'page'];
+// How long a call to a worker runtime may take: more than pkce.CallTimeout
+// (60 s), which bounds every call in Go, so Go's own timeout answers first.
+const REMOTE_CALL_TIMEOUT_MS = 65000;
 
 /** MezzoError is every failure: a stable code, plain-words description, HTTP status when there was one. */
 class MezzoError extends Error {
@@ -54,6 +70,8 @@ let compiled = null; // Promise<WebAssembly.Module>, fetched from moduleUrl
 let moduleUrl = null; // where the page's one module comes from, once asked for
 let memory = null; // the running module's WebAssembly.Memory, for runtimeStats()
 let goStats = null; // the running module's stats(), for runtimeStats()
+const marked = []; // the start-up marks made so far, in order
+const markHooks = []; // called with each new mark (the worker forwards them to its pages)
 
 /**
  * mark puts a named moment of the start-up on the page's performance
@@ -61,7 +79,10 @@ let goStats = null; // the running module's stats(), for runtimeStats()
  * when the module is compiled, mezzo:started when the Go program is ready.
  */
 function mark(name) {
+  if (marked.includes(name)) return; // once per page (or worker)
+  marked.push(name);
   try { globalThis.performance?.mark?.(name); } catch { /* no timeline here */ }
+  for (const hook of markHooks) hook(name);
 }
 
 function resolveUrl(url, name) {
@@ -135,7 +156,9 @@ function preload(wasmUrl) {
 
 async function loadGoRuntime() {
   if (typeof globalThis.Go !== 'function') {
-    await import(resolveUrl(undefined, 'wasm_exec.js'));
+    const url = resolveUrl(undefined, 'wasm_exec.js');
+    // A classic worker loads scripts with importScripts; a page (or node) imports.
+    if (typeof globalThis.importScripts === 'function') globalThis.importScripts(url); else await import(url);
     if (typeof globalThis.Go !== 'function') throw new MezzoError('load_failed', 'wasm_exec.js did not define Go');
   }
 }
@@ -364,12 +387,13 @@ const SIGNED_OUT = Object.freeze({ authenticated: false, claims: null, token: nu
 
 /**
  * newClient builds the public Client around the runtime's handle, which
- * createHandle(emit) makes, for the redirect URI redirectUri. The runtime
+ * createHandle(emit) makes, for the redirect URI redirectUri, on the host
+ * runtime ('shared-worker', 'worker' or 'page'). The runtime
  * reports events through emit(type, detail, state); the page half's own
  * reactions to them (the mirror and the token cache) are code here, not
  * listeners, so on() cannot reach them.
  */
-async function newClient(createHandle, redirectUri) {
+async function newClient(createHandle, redirectUri, runtime) {
   // The token cache: while Date.now() < refreshAt, getToken answers here
   // without entering Go. The runtime's snapshots are its one source: Go
   // sends one with every new token, at sign-in, on every renewal, whoever
@@ -425,6 +449,7 @@ async function newClient(createHandle, redirectUri) {
   });
 
   const client = {
+    runtime,
     getToken(opts) {
       const force = !!(opts && opts.forceRefresh);
       if (!force && cache !== null && Date.now() < cache.refreshAt) return cache.resolved; // hot path: no Go
@@ -512,14 +537,207 @@ function runtimeStats() {
   return { wasmMemoryBytes: memory.buffer.byteLength, ...go };
 }
 
+/** sessionKey is the worker's name for the session of options: tabs with equal options share one. */
+function sessionKey(options) {
+  const canonical = (v) => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
+    return v;
+  };
+  // The loader's own options choose where the runtime runs, not the session.
+  const { runtime: _r, workerUrl: _w, wasmUrl: _m, ...rest } = options;
+  return JSON.stringify(canonical(rest));
+}
+
+/** canStart reports whether this page can try to start a runtime on host. */
+function canStart(host) {
+  const page = typeof document !== 'undefined'; // a page (not node, not a worker)
+  if (host === 'shared-worker') return page && typeof globalThis.SharedWorker === 'function';
+  if (host === 'worker') return page && typeof globalThis.Worker === 'function';
+  return true;
+}
+
+const connections = new Map(); // `${host} ${workerUrl}` → Promise<connection>: the page's live one per worker
+
 /**
- * createClient loads the module (once per page) and returns a Client. The
- * options go to Go as they are: Go checks every one of them (types,
- * required fields, unknown keys) with one message each. The loader reads
- * only its own, wasmUrl, and redirectUri, once Go has accepted it, for
- * isRedirectCallback().
+ * connection returns the page's connection to the worker runtime on host
+ * ('shared-worker' or 'worker') at workerUrl, starting the worker (and in
+ * it the module at moduleUrl) when there is none or the last one died. A
+ * worker that cannot start rejects runtime_unavailable.
+ *
+ * A connection is { call(method, params), listen(session, emit),
+ * unlisten(session, emit), dead }. The worker's events for a session go to
+ * every emit listening to it. When the worker dies — its Web Lock is
+ * released, or a call finds it gone — every pending call rejects,
+ * every listener gets sessionExpired (runtime_exited) with the signed-out
+ * state, and the next connection() starts a fresh worker.
+ */
+function connection(host, workerUrl, moduleUrl) {
+  const key = `${host} ${workerUrl}`;
+  if (!connections.has(key)) {
+    const started = connect(host, workerUrl, moduleUrl);
+    connections.set(key, started);
+    started.catch(() => { if (connections.get(key) === started) connections.delete(key); });
+    started.then((c) => c.onDead(() => { if (connections.get(key) === started) connections.delete(key); }), () => {});
+  }
+  return connections.get(key);
+}
+
+async function connect(host, workerUrl, moduleUrl) {
+  const unavailable = (why) => new MezzoError('runtime_unavailable', `the ${host} runtime cannot start: ${why}`);
+  let worker;
+  try {
+    worker = host === 'shared-worker'
+      ? new globalThis.SharedWorker(workerUrl, { name: `mezzo@${VERSION}`, extendedLifetime: true })
+      : new globalThis.Worker(workerUrl, { name: `mezzo@${VERSION}` });
+  } catch (e) {
+    throw unavailable(e instanceof Error ? e.message : String(e));
+  }
+  const port = host === 'shared-worker' ? worker.port : worker;
+  const listeners = new Map(); // session → Set<emit>
+  const deadHooks = [];
+  const conn = {
+    dead: false,
+    call: (method, params) => rpc.call(method, params),
+    listen(session, emit) {
+      if (!listeners.has(session)) listeners.set(session, new Set());
+      listeners.get(session).add(emit);
+    },
+    unlisten(session, emit) {
+      listeners.get(session)?.delete(emit);
+      if (listeners.get(session)?.size === 0) listeners.delete(session);
+    },
+    onDead(hook) { if (conn.dead) hook(); else deadHooks.push(hook); },
+  };
+  let ready = false;
+  const rpc = rpcClient(port, {
+    version: VERSION,
+    timeoutMs: REMOTE_CALL_TIMEOUT_MS,
+    onEvent(name, data) {
+      if (name === 'mark' && typeof data?.name === 'string' && data.name.startsWith('mezzo:')) mark(data.name);
+      if (name === 'session' && data && typeof data.type === 'string' && EVENTS.includes(data.type)) {
+        for (const emit of [...(listeners.get(data.session) ?? [])]) emit(data.type, data.detail, data.state);
+      }
+    },
+    onDead(err) {
+      conn.dead = true;
+      const detail = { code: 'runtime_exited', description: err.description };
+      for (const set of listeners.values()) for (const emit of [...set]) emit('sessionExpired', detail, SIGNED_OUT);
+      listeners.clear();
+      for (const hook of deadHooks.splice(0)) hook();
+      if (host === 'worker') worker.terminate();
+    },
+  });
+  // Until the worker answers, an error event means its script did not load
+  // (missing, refused by the page's CSP, a syntax error).
+  worker.addEventListener('error', () => { if (!ready) rpc.dead('the worker script failed to load'); });
+  let hello;
+  try {
+    hello = await rpc.call('hello', { wasmUrl: moduleUrl }, { timeoutMs: RPC_DEFAULT_TIMEOUT_MS });
+  } catch (e) {
+    rpc.dead();
+    if (e.code === 'runtime_exited' || e.code === 'runtime_unavailable' || e.code === 'timeout') throw unavailable(e.description);
+    throw e; // the worker runs, but the module did not load: load_failed, invalid_config
+  }
+  ready = true;
+  for (const name of hello.marks ?? []) mark(name);
+  // The worker holds its lock for as long as it lives: this request is
+  // granted when it dies, whatever killed it.
+  if (typeof hello.lock === 'string' && globalThis.navigator?.locks?.request) {
+    globalThis.navigator.locks.request(hello.lock, () => { rpc.dead('the mezzo worker stopped'); })
+      .catch(() => {});
+  }
+  return conn;
+}
+
+/**
+ * remoteHandle attaches to the worker's session for options and returns a
+ * handle with the Go handle's methods (see jsbridge/api.go), each a call
+ * over the connection. When the worker dies, the handle attaches anew at
+ * once (a fresh worker, a signed-out session), so the tab follows what
+ * happens there; a call the death interrupted rejects login_required.
+ */
+async function remoteHandle(host, workerUrl, moduleUrl, options, emit) {
+  let conn = null;
+  let session = null;
+  let closed = false;
+  let attaching = null;
+  const attach = async () => {
+    const c = await connection(host, workerUrl, moduleUrl);
+    const r = await c.call('attach', { options });
+    if (closed) {
+      c.call('detach', { session: r.session }).catch(() => {});
+      return;
+    }
+    c.listen(r.session, emit);
+    conn = c;
+    session = r.session;
+    c.onDead(() => { if (!closed) ensure().catch(() => {}); });
+  };
+  const ensure = () => {
+    if (!conn.dead) return Promise.resolve();
+    if (!attaching) attaching = attach().finally(() => { attaching = null; });
+    return attaching;
+  };
+  await attach();
+  const invoke = async (method, args) => {
+    await ensure();
+    try {
+      return await conn.call(method, { session, args });
+    } catch (e) {
+      if (e.code === 'runtime_exited') throw new MezzoError('login_required', 'the mezzo runtime stopped; sign in again');
+      throw e;
+    }
+  };
+  return {
+    login: (opts) => invoke('login', [opts]),
+    handleRedirectCallback: (url, transaction, href) => invoke('handleRedirectCallback', [url, transaction, href]),
+    getToken: (force) => invoke('getToken', [force]),
+    logout: (opts) => invoke('logout', [opts]),
+    getUserinfo: () => invoke('getUserinfo', []),
+    state: () => invoke('state', []),
+    close() {
+      closed = true;
+      conn.unlisten(session, emit);
+      if (!conn.dead) conn.call('detach', { session }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * createClient starts the runtime (once per page, or finds the shared one)
+ * and returns a Client. The options go to Go as they are: Go checks every
+ * one of them (types, required fields, unknown keys) with one message
+ * each. The loader reads only its own — runtime, workerUrl, wasmUrl — and
+ * redirectUri, once Go has accepted it, for isRedirectCallback().
  */
 async function createClient(options) {
-  const api = await start(moduleUrlFor(options?.wasmUrl, 'invalid_config', 'options.wasmUrl'));
-  return newClient((emit) => api.createClient(options, emit), options?.redirectUri);
+  const runtime = options?.runtime ?? 'auto';
+  if (!RUNTIMES.includes(runtime)) throw new MezzoError('invalid_config', `options.runtime must be one of ${RUNTIMES.join(', ')}`);
+  const redirectUri = options?.redirectUri;
+  const hosts = runtime === 'auto' ? ['shared-worker', 'worker', 'page'].filter(canStart) : [runtime];
+  for (const host of hosts) {
+    if (host === 'page') {
+      const api = await start(moduleUrlFor(options?.wasmUrl, 'invalid_config', 'options.wasmUrl'));
+      return newClient((emit) => api.createClient(options, emit), redirectUri, host);
+    }
+    if (!canStart(host)) throw new MezzoError('runtime_unavailable', `the ${host} runtime cannot start here: no ${host === 'worker' ? 'Worker' : 'SharedWorker'} in this page`);
+    const wasmUrl = options?.wasmUrl;
+    if (wasmUrl !== undefined && wasmUrl !== null && typeof wasmUrl !== 'string') throw new MezzoError('invalid_config', 'options.wasmUrl must be a string');
+    const workerUrl = options?.workerUrl;
+    if (workerUrl !== undefined && workerUrl !== null && typeof workerUrl !== 'string') throw new MezzoError('invalid_config', 'options.workerUrl must be a string');
+    let urls;
+    try {
+      urls = [resolveUrl(workerUrl, 'mezzo-worker.js'), resolveUrl(wasmUrl, 'mezzo.wasm')];
+    } catch {
+      throw new MezzoError('invalid_config', 'options.workerUrl or options.wasmUrl is not a URL');
+    }
+    try {
+      return await newClient((emit) => remoteHandle(host, ...urls, options, emit), redirectUri, host);
+    } catch (e) {
+      if (runtime === 'auto' && e.code === 'runtime_unavailable') continue; // the next host
+      throw e;
+    }
+  }
+  throw new MezzoError('runtime_unavailable', 'no runtime host can start here');
 }

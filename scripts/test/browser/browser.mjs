@@ -38,6 +38,66 @@ export async function launch(extraArgs = []) {
 }
 
 /**
+ * launchBrowser starts chromium with a fresh (non-persistent) context: the
+ * browser then also offers a browser-wide CDP session (Target.* sees shared
+ * workers), which a persistent context does not.
+ */
+export async function launchBrowser(extraArgs = []) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...extraArgs],
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+  });
+  const context = await browser.newContext();
+  return { browser, context, close: () => browser.close() };
+}
+
+/**
+ * watchErrors records in errors every uncaught error and console error of
+ * every page of context while it is on origin (Chrome reports CSP
+ * violations on the console too).
+ */
+export function watchErrors(context, origin, errors) {
+  const watch = (page) => {
+    page.on('pageerror', (e) => { if (page.url().startsWith(origin)) errors.push(`pageerror: ${e.message}`); });
+    page.on('console', (m) => { if (m.type() === 'error' && page.url().startsWith(origin)) errors.push(`console: ${m.text()}`); });
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+}
+
+/**
+ * signIn signs the demo app on page in: from origin's start page through the
+ * provider's login form (when the provider asks) back to a signed-in page.
+ */
+export async function signIn(page, origin, idp) {
+  await page.goto(`${origin}/`);
+  await page.waitForSelector('#status[data-state="signed-out"]');
+  await page.click('#login');
+  // The provider's form, or (with a provider session) straight back with a
+  // code; never the start page itself, where the page still is.
+  await page.waitForURL((u) => u.href.startsWith(idp.issuer) || u.searchParams.has('code'));
+  if (page.url().startsWith(idp.issuer)) {
+    await page.fill('input[name="login"]', idp.user.login);
+    await page.fill('input[name="password"]', idp.user.password);
+    await page.click('button[type="submit"]');
+  }
+  await page.waitForSelector('#status[data-state="signed-in"]', { timeout: 15000 });
+}
+
+/**
+ * logOut logs the demo app on page out, through the provider's end-session
+ * page, back to a signed-out page on origin.
+ */
+export async function logOut(page, origin, idp) {
+  await page.click('#logout');
+  await page.waitForURL((u) => u.href.startsWith(idp.issuer));
+  const confirm = await page.waitForSelector('#confirm-logout', { timeout: 5000 }).catch(() => null);
+  if (confirm) await confirm.click();
+  await page.waitForURL((u) => u.href.startsWith(origin));
+  await page.waitForSelector('#status[data-state="signed-out"]');
+}
+
+/**
  * recordCspViolations has every page of context record its
  * Content-Security-Policy violations before any page script runs (an init
  * script is injected by the browser, so the page's CSP does not apply to it).

@@ -212,6 +212,22 @@ export function stubbedLoaderTests(loadFresh, server) {
     }
   }));
 
+  test('runtime: where there is no worker (node), auto runs in the page; a forced worker host is runtime_unavailable, never a silent fallback', withStub({}, async (mezzo, stub) => {
+    const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+    assert.equal(client.runtime, 'page');
+    const forced = await mezzo.createClient(clientOptions({ runtime: 'page' }));
+    assert.equal(forced.runtime, 'page');
+    for (const runtime of ['shared-worker', 'worker']) {
+      await assert.rejects(mezzo.createClient(clientOptions({ runtime })), isMezzoError(mezzo, 'runtime_unavailable', new RegExp(runtime)), runtime);
+    }
+    for (const runtime of ['service-worker', 7, '']) {
+      await assert.rejects(mezzo.createClient(clientOptions({ runtime })), isMezzoError(mezzo, 'invalid_config', /options\.runtime must be one of auto, shared-worker, worker, page/), String(runtime));
+    }
+    assert.equal(stub.handles, 2, 'no refused client reached the runtime');
+    client.close();
+    forced.close();
+  }));
+
   test('wasmUrl: another URL than the page\'s module is an error, never silently ignored', withStub({}, async (mezzo, stub) => {
     const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl('first') }));
     await assert.rejects(mezzo.createClient(clientOptions({ wasmUrl: stubUrl('second') })),
