@@ -52,6 +52,61 @@ export async function launchBrowser(extraArgs = []) {
 }
 
 /**
+ * workerSession attaches to the shared worker of origin through cdp (a
+ * browser-wide CDP session) and returns { send(method, params), events,
+ * detach() }: the worker's own CDP domains (Network, Runtime, …), whose
+ * events collect in events. Playwright offers no session for a shared
+ * worker, so the messages go through Target.sendMessageToTarget.
+ */
+export async function workerSession(cdp, origin) {
+  const workers = (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.type === 'shared_worker' && t.url.startsWith(origin));
+  if (workers.length !== 1) throw new Error(`${workers.length} shared workers for ${origin}`);
+  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: workers[0].targetId, flatten: false });
+  let next = 1;
+  const waiting = new Map();
+  const events = [];
+  const onMessage = (e) => {
+    if (e.sessionId !== sessionId) return;
+    const m = JSON.parse(e.message);
+    if (m.id && waiting.has(m.id)) {
+      const { resolve, reject } = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (m.error) reject(new Error(`${m.error.message} (${m.error.code})`)); else resolve(m.result);
+    } else if (m.method) {
+      events.push(m);
+    }
+  };
+  cdp.on('Target.receivedMessageFromTarget', onMessage);
+  return {
+    targetId: workers[0].targetId,
+    events,
+    send: (method, params = {}) => new Promise((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+    }),
+    async detach() {
+      cdp.off('Target.receivedMessageFromTarget', onMessage);
+      await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => {});
+    },
+  };
+}
+
+/** heapSnapshot returns the text of a heap snapshot taken through session (a page's CDP session). */
+export async function heapSnapshot(session) {
+  const chunks = [];
+  const onChunk = (e) => chunks.push(e.chunk);
+  session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  try {
+    await session.send('HeapProfiler.enable');
+    await session.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  } finally {
+    session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  }
+  return chunks.join('');
+}
+
+/**
  * watchErrors records in errors every uncaught error and console error of
  * every page of context while it is on origin (Chrome reports CSP
  * violations on the console too).

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { startDemoServer } from '../../dev/demo-server.mjs';
 import { startIdp } from '../../dev/idp/harness.mjs';
-import { launchBrowser, recordCspViolations, cspViolations, watchErrors, signIn, logOut, CHROMIUM } from './browser.mjs';
+import { launchBrowser, recordCspViolations, cspViolations, watchErrors, signIn, logOut, workerSession, heapSnapshot, CHROMIUM } from './browser.mjs';
 import { until } from '../lib/common.mjs';
 
 const SHORT_TTL = 4; // seconds, for the renewal scenarios: renewed after 2 s
@@ -167,9 +167,94 @@ test('a killed worker: the pages notice at once, say runtime_exited, and a fresh
   await cdp.detach();
 });
 
+test('a reload of the only tab keeps the session (the worker\'s extendedLifetime), with no token request', async () => {
+  await Promise.all([tabs[0].close(), tabs[2].close()]);
+  const [last] = tabs = [tabs[1]];
+  assert.equal(await state(last), 'signed-in');
+  await idp.resetStats();
+  await last.reload();
+  await last.waitForSelector('#status:is([data-state="signed-in"], [data-state="signed-out"])');
+  assert.equal(await state(last), 'signed-in', 'Chromium keeps the worker through the reload');
+  assert.equal(await tokenRequests(idp), 0);
+});
+
+/**
+ * searchMemories finds, through a CDP send(method, params) of one context,
+ * every live WebAssembly.Memory there (Runtime.queryObjects) and reports
+ * how many there are and whether any holds the UTF-8 bytes of needle.
+ */
+async function searchMemories(send, needle) {
+  const { result: proto } = await send('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' });
+  const { objects } = await send('Runtime.queryObjects', { prototypeObjectId: proto.objectId });
+  const { result } = await send('Runtime.callFunctionOn', {
+    objectId: objects.objectId,
+    returnByValue: true,
+    arguments: [{ value: needle }],
+    functionDeclaration: `function (needle) {
+      const n = new TextEncoder().encode(needle);
+      const holds = (m) => {
+        const bytes = new Uint8Array(m.buffer);
+        outer: for (let i = bytes.indexOf(n[0]); i >= 0; i = bytes.indexOf(n[0], i + 1)) {
+          for (let j = 1; j < n.length; j++) if (bytes[i + j] !== n[j]) continue outer;
+          return true;
+        }
+        return false;
+      };
+      return { memories: this.length, found: this.some(holds) };
+    }`,
+  });
+  return result.value;
+}
+
+test('the refresh token and the raw ID token never enter the page: absent from its heap after a login and a renewal, present in the worker', async () => {
+  const page = await open(stampede.origin);
+  const cdp = await b.browser.newBrowserCDPSession();
+  const worker = await workerSession(cdp, stampede.origin);
+  await worker.send('Network.enable');
+  await signIn(page, stampede.origin, idpShort);
+  // The worker's token traffic, as its own network log has it.
+  const tokenReplies = async (grantType, n) => {
+    const { token_endpoint: endpoint } = await idpShort.discovery();
+    let sent = [];
+    await until(() => {
+      sent = worker.events.filter((e) => e.method === 'Network.requestWillBeSent' && e.params.request.url === endpoint
+        && new URLSearchParams(e.params.request.postData ?? '').get('grant_type') === grantType
+        && worker.events.some((f) => f.method === 'Network.loadingFinished' && f.params.requestId === e.params.requestId));
+      return sent.length >= n;
+    }, SHORT_TTL * 3000, `${n} ${grantType} request(s) in the worker`);
+    return Promise.all(sent.map(async (e) => JSON.parse((await worker.send('Network.getResponseBody', { requestId: e.params.requestId })).body)));
+  };
+  const [login] = await tokenReplies('authorization_code', 1);
+  await page.waitForFunction(() => document.querySelector('#events').textContent.includes('token renewed'), null, { timeout: SHORT_TTL * 3000 });
+  const renewals = await tokenReplies('refresh_token', 1);
+  const latest = renewals.at(-1);
+  const secrets = { 'the login refresh token': login.refresh_token, 'the raw ID token': login.id_token, 'the rotated refresh token': latest.refresh_token };
+  for (const [what, v] of Object.entries(secrets)) assert.ok(typeof v === 'string' && v.length > 20, `${what} was issued`);
+
+  const session = await b.context.newCDPSession(page);
+  const current = await page.evaluate(async () => {
+    const config = await (await fetch('/config.json')).json();
+    const c = await mezzo.createClient(config);
+    const t = await c.getToken(); // the page's cached access token
+    c.close();
+    return t;
+  });
+  const heap = await heapSnapshot(session);
+  assert.ok(heap.includes(current), 'the page holds its access token (the search works)');
+  for (const [what, v] of Object.entries(secrets)) assert.equal(heap.includes(v), false, `${what} is in the page's heap`);
+  assert.deepEqual(await searchMemories((m, p) => session.send(m, p), latest.refresh_token), { memories: 0, found: false }, 'the page has no module memory at all');
+  await session.detach();
+  // In the worker the session lives in Go's linear memory, which a heap
+  // snapshot leaves out (an ArrayBuffer): search the memory itself.
+  assert.deepEqual(await searchMemories(worker.send, latest.refresh_token), { memories: 1, found: true }, 'the worker holds the current refresh token');
+  await worker.detach();
+  await cdp.detach();
+  await page.close();
+});
+
 test('3 tabs x 300 concurrent getToken() with an expired token make exactly 1 token request', async () => {
   const pages = [await open(stampede.origin)];
-  await signIn(pages[0], stampede.origin, idpShort);
+  if (await state(pages[0]) === 'signed-out') await signIn(pages[0], stampede.origin, idpShort); // the worker may have kept the last test's session
   pages.push(await open(stampede.origin), await open(stampede.origin));
   for (const p of pages) assert.equal(await state(p), 'signed-in');
   // The token is renewed after half its life; fire every call just after
