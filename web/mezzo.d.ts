@@ -179,7 +179,12 @@ export declare class MezzoError extends Error {
  */
 export declare function createClient(options: ClientOptions): Promise<Client>;
 
-/** Starts fetching and compiling mezzo.wasm early; createClient reuses the result. Another URL than the page's module rejects with `invalid_argument`. */
+/**
+ * Starts fetching and compiling mezzo.wasm early in this page; createClient
+ * reuses the result when the runtime runs in the page (runtime "page", or
+ * "auto" without workers). A worker runtime fetches and compiles its own.
+ * Another URL than the page's module rejects with `invalid_argument`.
+ */
 export declare function preload(wasmUrl?: string): Promise<WebAssembly.Module>;
 
 /** Diagnostics of the running module. */
@@ -193,7 +198,7 @@ export interface RuntimeStats {
   /** Go goroutines alive (absent once the module has exited). */
   goGoroutines?: number;
 }
-/** Diagnostics of the running module, or null before it starts. */
+/** Diagnostics of the module running in this page, or null before it starts (and when the runtime runs in a worker). */
 export declare function runtimeStats(): RuntimeStats | null;
 
 declare const _default: {

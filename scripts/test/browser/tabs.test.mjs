@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { startDemoServer } from '../../dev/demo-server.mjs';
 import { startIdp } from '../../dev/idp/harness.mjs';
 import { launchBrowser, recordCspViolations, cspViolations, watchErrors, signIn, logOut, workerSession, heapSnapshot, CHROMIUM } from './browser.mjs';
-import { until } from '../lib/common.mjs';
+import { redeemRefreshToken, until } from '../lib/common.mjs';
 
 const SHORT_TTL = 4; // seconds, for the renewal scenarios: renewed after 2 s
 const WORKER_SCRIPT = new URL('../../../web/dist/mezzo-worker.js', import.meta.url);
@@ -64,6 +64,7 @@ const getTokens = (page, n, at = 0) => page.evaluate(async ([count, when]) => {
 }, [n, at]);
 
 let tabs = [];
+let stampedeTabs = [];
 
 test('two tabs share one runtime: sign in in one, the other follows at once with no token request', async () => {
   tabs = [await open(shared.origin), await open(shared.origin)];
@@ -179,6 +180,23 @@ test('a reload of the only tab keeps the session (the worker\'s extendedLifetime
 });
 
 /**
+ * tokenReplies waits until the worker (a workerSession with Network
+ * enabled) has made at least n token requests of grantType to provider and
+ * read their replies, and returns the parsed replies, in order.
+ */
+async function tokenReplies(worker, provider, grantType, n) {
+  const { token_endpoint: endpoint } = await provider.discovery();
+  let sent = [];
+  await until(() => {
+    sent = worker.events.filter((e) => e.method === 'Network.requestWillBeSent' && e.params.request.url === endpoint
+      && new URLSearchParams(e.params.request.postData ?? '').get('grant_type') === grantType
+      && worker.events.some((f) => f.method === 'Network.loadingFinished' && f.params.requestId === e.params.requestId));
+    return sent.length >= n;
+  }, SHORT_TTL * 3000, `${n} ${grantType} request(s) in the worker`);
+  return Promise.all(sent.map(async (e) => JSON.parse((await worker.send('Network.getResponseBody', { requestId: e.params.requestId })).body)));
+}
+
+/**
  * searchMemories finds, through a CDP send(method, params) of one context,
  * every live WebAssembly.Memory there (Runtime.queryObjects) and reports
  * how many there are and whether any holds the UTF-8 bytes of needle.
@@ -212,21 +230,9 @@ test('the refresh token and the raw ID token never enter the page: absent from i
   const worker = await workerSession(cdp, stampede.origin);
   await worker.send('Network.enable');
   await signIn(page, stampede.origin, idpShort);
-  // The worker's token traffic, as its own network log has it.
-  const tokenReplies = async (grantType, n) => {
-    const { token_endpoint: endpoint } = await idpShort.discovery();
-    let sent = [];
-    await until(() => {
-      sent = worker.events.filter((e) => e.method === 'Network.requestWillBeSent' && e.params.request.url === endpoint
-        && new URLSearchParams(e.params.request.postData ?? '').get('grant_type') === grantType
-        && worker.events.some((f) => f.method === 'Network.loadingFinished' && f.params.requestId === e.params.requestId));
-      return sent.length >= n;
-    }, SHORT_TTL * 3000, `${n} ${grantType} request(s) in the worker`);
-    return Promise.all(sent.map(async (e) => JSON.parse((await worker.send('Network.getResponseBody', { requestId: e.params.requestId })).body)));
-  };
-  const [login] = await tokenReplies('authorization_code', 1);
+  const [login] = await tokenReplies(worker, idpShort, 'authorization_code', 1);
   await page.waitForFunction(() => document.querySelector('#events').textContent.includes('token renewed'), null, { timeout: SHORT_TTL * 3000 });
-  const renewals = await tokenReplies('refresh_token', 1);
+  const renewals = await tokenReplies(worker, idpShort, 'refresh_token', 1);
   const latest = renewals.at(-1);
   const secrets = { 'the login refresh token': login.refresh_token, 'the raw ID token': login.id_token, 'the rotated refresh token': latest.refresh_token };
   for (const [what, v] of Object.entries(secrets)) assert.ok(typeof v === 'string' && v.length > 20, `${what} was issued`);
@@ -275,7 +281,28 @@ test('3 tabs x 300 concurrent getToken() with an expired token make exactly 1 to
   assert.equal(new Set(answers.flat()).size, 1, 'the same renewed token in every tab');
   assert.ok(answers[0][0].startsWith('token:'));
   assert.equal(await tokenRequests(idpShort), 1, 'exactly one refresh for 900 calls in 3 tabs');
-  await Promise.all(pages.map((p) => p.close()));
+  stampedeTabs = pages;
+});
+
+test('a refresh token refused (invalid_grant) ends the session in every tab, once', async () => {
+  const cdp = await b.browser.newBrowserCDPSession();
+  const worker = await workerSession(cdp, stampede.origin);
+  await worker.send('Network.enable');
+  // Redeem the worker's refresh token behind its back: the provider then
+  // refuses it at the worker's next renewal.
+  const [reply] = await tokenReplies(worker, idpShort, 'refresh_token', 1);
+  const stolen = await redeemRefreshToken((await idpShort.discovery()).token_endpoint, idpShort.clientId, reply.refresh_token);
+  assert.equal(stolen.status, 200);
+  for (const t of stampedeTabs) await t.waitForSelector('#status[data-state="signed-out"]', { timeout: SHORT_TTL * 3000 });
+  await new Promise((r) => { setTimeout(r, SHORT_TTL * 1000); }); // time for a second, wrong, report
+  for (const t of stampedeTabs) {
+    const expired = await t.$$eval('#events li', (lis) => lis.map((li) => li.textContent).filter((x) => x.includes('session expired')));
+    assert.equal(expired.length, 1, `one sessionExpired per tab: ${expired}`);
+    assert.match(expired[0], /login_required/);
+  }
+  await worker.detach();
+  await cdp.detach();
+  await Promise.all(stampedeTabs.map((p) => p.close()));
 });
 
 test('the dedicated-Worker host: login, renewal with rotation, logout', async () => {
