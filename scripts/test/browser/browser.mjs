@@ -92,6 +92,45 @@ export async function workerSession(cdp, origin) {
   };
 }
 
+/**
+ * watchWorkerErrors records in errors every uncaught exception and console
+ * error of every shared worker of origin that starts from now on (pages are
+ * watchErrors' business): Playwright reports neither for shared workers, so
+ * cdp (a browser-wide CDP session) attaches to each as it is discovered
+ * (what it does before that, its first task, goes unseen). It returns
+ * { release(targetId) }.
+ */
+export async function watchWorkerErrors(cdp, origin, errors) {
+  const sessions = new Set();
+  const byTarget = new Map();
+  cdp.on('Target.targetCreated', async ({ targetInfo: t }) => {
+    if (t.type !== 'shared_worker' || !t.url.startsWith(origin)) return;
+    try {
+      const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false });
+      sessions.add(sessionId);
+      byTarget.set(t.targetId, sessionId);
+      await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.enable' }) });
+    } catch { /* gone already */ }
+  });
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    if (!sessions.has(e.sessionId)) return;
+    const m = JSON.parse(e.message);
+    if (m.method === 'Runtime.exceptionThrown') errors.push(`worker exception: ${m.params.exceptionDetails.exception?.description ?? m.params.exceptionDetails.text}`);
+    if (m.method === 'Runtime.consoleAPICalled' && m.params.type === 'error') errors.push(`worker console: ${m.params.args.map((a) => a.value ?? a.description).join(' ')}`);
+  });
+  await cdp.send('Target.setDiscoverTargets', { discover: true });
+  return {
+    /** release detaches from the worker targetId (a worker with a debugger attached outlives Target.closeTarget). */
+    async release(targetId) {
+      const sessionId = byTarget.get(targetId);
+      if (!sessionId) return;
+      byTarget.delete(targetId);
+      sessions.delete(sessionId);
+      await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => {});
+    },
+  };
+}
+
 /** heapSnapshot returns the text of a heap snapshot taken through session (a page's CDP session). */
 export async function heapSnapshot(session) {
   const chunks = [];

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { startDemoServer } from '../../dev/demo-server.mjs';
 import { startIdp } from '../../dev/idp/harness.mjs';
-import { launchBrowser, recordCspViolations, cspViolations, watchErrors, signIn, logOut, workerSession, heapSnapshot, CHROMIUM } from './browser.mjs';
+import { launchBrowser, recordCspViolations, cspViolations, watchErrors, watchWorkerErrors, signIn, logOut, workerSession, heapSnapshot, CHROMIUM } from './browser.mjs';
 import { redeemRefreshToken, until } from '../lib/common.mjs';
 
 const SHORT_TTL = 4; // seconds, for the renewal scenarios: renewed after 2 s
@@ -17,7 +17,7 @@ const WORKER_SCRIPT = new URL('../../../web/dist/mezzo-worker.js', import.meta.u
 // Two providers: one whose tokens outlive the test (so no renewal adds a
 // token request to what a test counts), one with short-lived tokens. Each
 // demo server is its own origin, so each has its own SharedWorker.
-let idp; let idpShort; let shared; let stampede; let dedicated; let b;
+let idp; let idpShort; let shared; let stampede; let dedicated; let b; let watcher; let workerWatch;
 const errors = [];
 
 before(async () => {
@@ -34,6 +34,8 @@ before(async () => {
   b = await launchBrowser();
   await recordCspViolations(b.context);
   for (const d of [shared, stampede, dedicated]) watchErrors(b.context, d.origin, errors);
+  watcher = await b.browser.newBrowserCDPSession();
+  workerWatch = await watchWorkerErrors(watcher, 'http://127.0.0.1:', errors);
 });
 
 after(async () => {
@@ -154,6 +156,7 @@ test('a killed worker: the pages notice at once, say runtime_exited, and a fresh
   const cdp = await b.browser.newBrowserCDPSession();
   const workers = (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.type === 'shared_worker' && t.url.startsWith(shared.origin));
   assert.equal(workers.length, 1, 'one shared worker for the origin, however many tabs');
+  await workerWatch.release(workers[0].targetId);
   await cdp.send('Target.closeTarget', { targetId: workers[0].targetId });
   for (const t of tabs) {
     await t.waitForSelector('#status[data-state="signed-out"]', { timeout: 5000 });
@@ -330,7 +333,7 @@ test('the dedicated-Worker host: login, renewal with rotation, logout', async ()
   await page.close();
 });
 
-test('no CSP violation and no uncaught error in any tab', async () => {
+test('no CSP violation and no uncaught error in any tab or shared worker', async () => {
   for (const p of b.context.pages()) {
     if (p.url().startsWith('http://127.0.0.1')) assert.deepEqual(await cspViolations(p), [], p.url());
   }
