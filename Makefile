@@ -21,8 +21,8 @@ WASM_GCFLAGS := -gcflags=all=-l -gcflags=crypto/...= -gcflags=math/big=
 
 all: build
 
-## build: web/dist/ with mezzo.wasm, wasm_exec.js, mezzo.js, mezzo.mjs and their typings
-build: $(DIST)/mezzo.wasm $(DIST)/wasm_exec.js $(DIST)/mezzo.js $(DIST)/mezzo.mjs $(DIST)/mezzo.d.ts $(DIST)/mezzo.d.mts
+## build: web/dist/ with mezzo.wasm, wasm_exec.js, mezzo.js, mezzo.mjs, mezzo-worker.js and the typings
+build: $(DIST)/mezzo.wasm $(DIST)/wasm_exec.js $(DIST)/mezzo.js $(DIST)/mezzo.mjs $(DIST)/mezzo-worker.js $(DIST)/mezzo.d.ts $(DIST)/mezzo.d.mts
 
 # One typings file serves both loaders: TypeScript looks for mezzo.d.ts next
 # to mezzo.js and mezzo.d.mts next to mezzo.mjs.
@@ -39,9 +39,12 @@ $(DIST)/wasm_exec.js: $(GOROOT)/lib/wasm/wasm_exec.js
 	@mkdir -p $(DIST)
 	cp $< $@
 
-$(DIST)/mezzo.js $(DIST)/mezzo.mjs &: web/src/loader.js scripts/build/build-loaders.mjs
+# The loaders and the worker script carry the same VERSION as mezzo.wasm:
+# a SharedWorker is named after it, and pages and workers of two versions
+# refuse each other's calls.
+$(DIST)/mezzo.js $(DIST)/mezzo.mjs $(DIST)/mezzo-worker.js &: $(wildcard web/src/*.js) scripts/build/build-loaders.mjs
 	@mkdir -p $(DIST)
-	node scripts/build/build-loaders.mjs $(DIST)
+	node scripts/build/build-loaders.mjs $(DIST) '$(VERSION)'
 
 ## deps: npm packages (scripts/package-lock.json), chromium and brotli
 deps: $(NPM_STAMP) system-deps

@@ -5,6 +5,7 @@ package jsbridge
 import (
 	"context"
 	"encoding/json"
+	"sync"
 
 	"github.com/hack-pad/safejs"
 
@@ -56,15 +57,28 @@ func promiseOrNil(fn func() (any, error)) any {
 	return p
 }
 
-// handle is the Go side of one JS Client.
+// handle is the Go side of one JS Client. It touches nothing of a page
+// (location, history, sessionStorage): the loader's page half does, with
+// what the handle returns, so the handle runs on any host, a worker too.
 type handle struct {
 	c     *pkce.Client
 	emit  safejs.Value
 	funcs []safejs.Func
+
+	mu    sync.Mutex
+	token *pkce.Token // the session's current token, from tokenRefreshed; nil without one
 }
 
 // newHandle builds a pkce.Client from JS options and returns the method
-// table the loader wraps.
+// table the loader wraps:
+//
+//	login(opts): Promise<{url, transaction}>
+//	handleRedirectCallback(url, transaction|null, href|null): Promise<{returnTo} | {error}, and cleanUrl>
+//	getToken(force): Promise<{accessToken, expiresAt, refreshAt}>
+//	logout(opts): Promise<{url|null}>
+//	getUserinfo(): Promise<claims>
+//	state(): {authenticated, claims, token}
+//	close()
 func newHandle(opts, emit safejs.Value) (any, error) {
 	parsed, err := parseClientOptions(opts)
 	if err != nil {
@@ -76,7 +90,7 @@ func newHandle(opts, emit safejs.Value) (any, error) {
 	}
 	h := &handle{emit: emit}
 	cfg.Transport = Fetch{Timeout: parsed.RequestTimeout}
-	cfg.Store = SessionStore{}
+	cfg.Store = CallStore{}
 	cfg.OnEvent = h.onEvent
 	ctx, cancel := callContext()
 	defer cancel()
@@ -108,9 +122,7 @@ func newHandle(opts, emit safejs.Value) (any, error) {
 		"handleRedirectCallback": async(h.handleRedirectCallback),
 		"getToken":               async(h.getToken),
 		"logout":                 async(h.logout),
-		"isRedirectCallback":     h.isRedirectCallback,
-		"isAuthenticated":        func([]safejs.Value) any { return h.c.Authenticated() },
-		"getUser":                h.getUser,
+		"state":                  func([]safejs.Value) any { return h.state() },
 		"getUserinfo":            async(h.getUserinfo),
 		"close":                  h.close,
 	} {
@@ -122,6 +134,9 @@ func newHandle(opts, emit safejs.Value) (any, error) {
 	return table, nil
 }
 
+// login builds the authorization request and returns its URL and the
+// transaction, which the page keeps (sessionStorage) and hands back to
+// handleRedirectCallback; the page navigates.
 func (h *handle) login(args []safejs.Value) (any, error) {
 	opts, err := parseLoginOptions(arg(args, 0))
 	if err != nil {
@@ -129,46 +144,66 @@ func (h *handle) login(args []safejs.Value) (any, error) {
 	}
 	ctx, cancel := callContext()
 	defer cancel()
-	u, err := h.c.Login(ctx, opts)
+	tx := &callTransaction{}
+	u, err := h.c.Login(withTransaction(ctx, tx), opts)
 	if err != nil {
 		return nil, err
 	}
-	return nil, Assign(u)
+	return map[string]any{"url": u, "transaction": string(tx.data)}, nil
 }
 
-// urlArg returns the optional URL argument, defaulting to location.href.
-func urlArg(args []safejs.Value) (string, error) {
-	a := arg(args, 0)
-	switch a.Type() {
+// optionalString reads an argument that is a string, or absent (null or
+// undefined: ok false).
+func optionalString(v safejs.Value, what string) (string, bool, error) {
+	switch v.Type() {
 	case safejs.TypeUndefined, safejs.TypeNull:
-		return Href()
+		return "", false, nil
 	case safejs.TypeString:
-		return a.String()
+		s, err := v.String()
+		return s, err == nil, err
 	}
-	return "", invalidArgument("url must be a string")
+	return "", false, invalidArgument("%s must be a string", what)
 }
 
-func (h *handle) isRedirectCallback(args []safejs.Value) any {
-	u, err := urlArg(args)
-	return err == nil && h.c.IsCallback(u)
-}
-
+// handleRedirectCallback completes a login from url with the transaction
+// the page took from its store (consumed whatever follows). It resolves,
+// success or not, with cleanUrl: href without the authorization response
+// (null when href is no callback), which the page puts in the address bar
+// so that the code does not linger; then returnTo, or error (a rejection
+// value) for the page to reject with.
 func (h *handle) handleRedirectCallback(args []safejs.Value) (any, error) {
-	u, err := urlArg(args)
+	u, ok, err := optionalString(arg(args, 0), "url")
 	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		return nil, invalidArgument("url is required")
+	}
+	stored, hasStored, err := optionalString(arg(args, 1), "transaction")
+	if err != nil {
+		return nil, err
+	}
+	href, hasHref, err := optionalString(arg(args, 2), "href")
+	if err != nil {
+		return nil, err
+	}
+	tx := &callTransaction{}
+	if hasStored {
+		tx.data = []byte(stored)
 	}
 	ctx, cancel := callContext()
 	defer cancel()
-	returnTo, err := h.c.HandleCallback(ctx, u)
-	// Success or not, the code must not linger in the address bar.
-	if href, herr := Href(); herr == nil && h.c.IsCallback(href) {
-		_ = ReplaceURL(pkce.StripCallbackParams(href))
+	returnTo, err := h.c.HandleCallback(withTransaction(ctx, tx), u)
+	out := map[string]any{"cleanUrl": nil}
+	if hasHref && h.c.IsCallback(href) { // success or not, the code must not linger in the address bar
+		out["cleanUrl"] = pkce.StripCallbackParams(href)
 	}
 	if err != nil {
-		return nil, err
+		out["error"] = ErrorValue(err)
+	} else {
+		out["returnTo"] = returnTo
 	}
-	return map[string]any{"returnTo": returnTo}, nil
+	return out, nil
 }
 
 func (h *handle) getToken(args []safejs.Value) (any, error) {
@@ -190,7 +225,31 @@ func tokenValue(t pkce.Token) map[string]any {
 	}
 }
 
-func (h *handle) getUser([]safejs.Value) any {
+// state is the snapshot the page mirrors, so that isAuthenticated() and
+// getUser() answer synchronously on every host:
+//
+//	{authenticated, claims: object|null, token: {accessToken, expiresAt, refreshAt}|null}
+//
+// It never carries the refresh token or the raw ID token.
+func (h *handle) state() map[string]any {
+	if !h.c.Authenticated() {
+		return signedOut()
+	}
+	h.mu.Lock()
+	var token any
+	if h.token != nil {
+		token = tokenValue(*h.token)
+	}
+	h.mu.Unlock()
+	return map[string]any{"authenticated": true, "claims": h.claims(), "token": token}
+}
+
+func signedOut() map[string]any {
+	return map[string]any{"authenticated": false, "claims": nil, "token": nil}
+}
+
+// claims are the ID token's claims as a JS object, or nil.
+func (h *handle) claims() any {
 	claims := h.c.Claims()
 	if claims == nil {
 		return nil
@@ -226,6 +285,8 @@ func jsonValue(claims map[string]any) (safejs.Value, error) {
 	return j.Call("parse", string(data))
 }
 
+// logout ends the session and resolves with the end-session URL to
+// navigate to (null when the provider has none); the page navigates.
 func (h *handle) logout(args []safejs.Value) (any, error) {
 	opts, err := parseLogoutOptions(arg(args, 0))
 	if err != nil {
@@ -242,14 +303,16 @@ func (h *handle) logout(args []safejs.Value) (any, error) {
 		// reported, not allowed to keep the user signed in at the provider.
 		h.onEvent(pkce.Event{Type: pkce.EventError, Err: err})
 	}
-	if u != "" {
-		return nil, Assign(u)
+	h.setToken(nil)
+	if u == "" {
+		return map[string]any{"url": nil}, nil
 	}
-	return nil, nil
+	return map[string]any{"url": u}, nil
 }
 
 func (h *handle) close([]safejs.Value) any {
 	h.c.Close() // forgets the session and stops renewal; no request, no navigation
+	h.setToken(nil)
 	for _, f := range h.funcs {
 		f.Release()
 	}
@@ -257,13 +320,28 @@ func (h *handle) close([]safejs.Value) any {
 	return nil
 }
 
-// onEvent forwards pkce events to the loader's emit(type, detail, secret).
+func (h *handle) setToken(t *pkce.Token) {
+	h.mu.Lock()
+	h.token = t
+	h.mu.Unlock()
+}
+
+// onEvent forwards pkce events to the loader's emit(type, detail, state).
+// state, the new snapshot (see handle.state) on tokenRefreshed and
+// sessionExpired, feeds the page's mirror and token cache and is never
+// handed to listeners.
 func (h *handle) onEvent(e pkce.Event) {
-	var detail, secret any
+	var detail, state any
 	switch e.Type {
 	case pkce.EventTokenRefreshed:
+		t := e.Token
+		h.setToken(&t)
 		detail = map[string]any{"expiresAt": float64(e.ExpiresAt.UnixMilli()), "scope": e.Scope}
-		secret = tokenValue(e.Token)
+		state = map[string]any{"authenticated": true, "claims": h.claims(), "token": tokenValue(t)}
+	case pkce.EventSessionExpired:
+		h.setToken(nil)
+		detail = ErrorValue(e.Err)
+		state = signedOut()
 	default:
 		if e.Err != nil {
 			detail = ErrorValue(e.Err)
@@ -271,5 +349,5 @@ func (h *handle) onEvent(e pkce.Event) {
 			detail = map[string]any{}
 		}
 	}
-	_, _ = h.emit.Invoke(e.Type, detail, secret)
+	_, _ = h.emit.Invoke(e.Type, detail, state)
 }

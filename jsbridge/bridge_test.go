@@ -169,40 +169,163 @@ func TestFetch(t *testing.T) {
 	})
 }
 
-func TestSessionStore(t *testing.T) {
+func TestCallStore(t *testing.T) {
 	ctx := context.Background()
-	var s SessionStore
-	got, err := s.Take(ctx)
-	require.NoError(t, err)
-	assert.Nil(t, got, "empty store")
-
-	require.NoError(t, s.Save(ctx, []byte(`{"state":"s1"}`)))
-	ss, _ := safejs.Global().Get("sessionStorage")
-	n, _ := ss.Get("length")
-	count, _ := n.Int()
-	assert.Equal(t, 1, count, "exactly one key")
-
-	got, err = s.Take(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, `{"state":"s1"}`, string(got))
-	got, err = s.Take(ctx)
-	require.NoError(t, err)
-	assert.Nil(t, got, "taken once only")
+	var s CallStore
+	t.Run("without a carrier it fails instead of keeping state", func(t *testing.T) {
+		require.ErrorIs(t, s.Save(ctx, []byte("x")), errNoCallTransaction)
+		_, err := s.Take(ctx)
+		require.ErrorIs(t, err, errNoCallTransaction)
+	})
+	t.Run("each call has its own transaction, taken once", func(t *testing.T) {
+		a, b := &callTransaction{}, &callTransaction{data: []byte(`{"state":"b"}`)}
+		ca, cb := withTransaction(ctx, a), withTransaction(ctx, b)
+		got, err := s.Take(ca)
+		require.NoError(t, err)
+		assert.Nil(t, got, "empty carrier")
+		require.NoError(t, s.Save(ca, []byte(`{"state":"a"}`)))
+		assert.Equal(t, `{"state":"a"}`, string(a.data))
+		got, err = s.Take(cb)
+		require.NoError(t, err)
+		assert.Equal(t, `{"state":"b"}`, string(got), "another call's transaction is untouched")
+		got, err = s.Take(cb)
+		require.NoError(t, err)
+		assert.Nil(t, got, "taken once only")
+	})
 }
 
-func TestNavigation(t *testing.T) {
-	require.NoError(t, ReplaceURL("http://127.0.0.1:8080/app/?keep=1"))
-	href, err := Href()
-	require.NoError(t, err)
-	assert.Equal(t, "http://127.0.0.1:8080/app/?keep=1", href)
+// testHandle is a handle for a provider with explicit endpoints (nothing is
+// fetched), as the loader sees it: a JS object of methods; events are
+// recorded in order.
+type testHandle struct {
+	v      safejs.Value
+	events []string
+}
 
-	require.NoError(t, Assign("https://idp.example/authorize?x=1"))
-	loc, _ := safejs.Global().Get("location")
+const (
+	testRedirect = "http://127.0.0.1:8080/app/"
+	testIdP      = "http://127.0.0.1:9/"
+)
+
+func newTestHandle(t *testing.T) *testHandle {
+	t.Helper()
+	th := &testHandle{}
+	emit, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		s, _ := arg(args, 0).String()
+		th.events = append(th.events, s)
+		return nil
+	})
+	require.NoError(t, err)
+	t.Cleanup(emit.Release)
+	opts, err := safejs.ValueOf(map[string]any{
+		"clientId": "spa", "redirectUri": testRedirect, "issuer": "https://idp.example",
+		"authorizationEndpoint": testIdP + "authorize", "tokenEndpoint": testIdP + "token",
+		"endSessionEndpoint": testIdP + "logout", "idTokenSignature": "tls",
+	})
+	require.NoError(t, err)
+	h, err := newHandle(opts, emit.Value())
+	require.NoError(t, err)
+	th.v, err = Await(context.Background(), jsEval(t, "resolve", h)) // converted as the loader receives it
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = th.v.Call("close") })
+	return th
+}
+
+// call invokes method and awaits its Promise; a rejection comes back as
+// the rejection value, err nil.
+func (th *testHandle) call(t *testing.T, method string, args ...any) safejs.Value {
+	t.Helper()
+	p, err := th.v.Call(method, args...)
+	require.NoError(t, err)
+	caught, _ := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any { return args[0] })
+	defer caught.Release()
+	settled, err := p.Call("catch", caught)
+	require.NoError(t, err)
+	v, err := Await(context.Background(), settled)
+	require.NoError(t, err)
+	return v
+}
+
+func str(t *testing.T, v safejs.Value, key string) string {
+	t.Helper()
+	f, err := v.Get(key)
+	require.NoError(t, err)
+	if f.IsNull() || f.IsUndefined() {
+		return ""
+	}
+	s, err := f.String()
+	require.NoError(t, err)
+	return s
+}
+
+// TestHandleTouchesNoPage: the handle returns what the page must do (the
+// URL to navigate to, the transaction to keep, the URL to show) and uses no
+// page global, so it runs in a worker as well.
+func TestHandleTouchesNoPage(t *testing.T) {
+	global := safejs.Global()
+	loc, _ := global.Get("location")
 	assigned, _ := loc.Get("assigned")
-	n, _ := assigned.Length()
-	last, _ := assigned.Index(n - 1)
-	s, _ := last.String()
-	assert.Equal(t, "https://idp.example/authorize?x=1", s)
+	hist, _ := global.Get("history")
+	replaced, _ := hist.Get("replaced")
+	store, _ := global.Get("sessionStorage")
+	untouched := func(t *testing.T) {
+		t.Helper()
+		for name, v := range map[string]safejs.Value{"location.assign": assigned, "history.replaceState": replaced, "sessionStorage": store} {
+			n, err := v.Get("length")
+			require.NoError(t, err)
+			count, _ := n.Int()
+			assert.Zero(t, count, "%s was used", name)
+		}
+	}
+	th := newTestHandle(t)
+
+	login := th.call(t, "login", map[string]any{"returnTo": "/after"})
+	u := str(t, login, "url")
+	assert.True(t, strings.HasPrefix(u, testIdP+"authorize?"), u)
+	var tx pkce.Transaction
+	require.NoError(t, json.Unmarshal([]byte(str(t, login, "transaction")), &tx))
+	assert.Contains(t, u, "state="+tx.State, "the transaction is this login's")
+	assert.Equal(t, "/after", tx.ReturnTo)
+
+	t.Run("a callback with another state fails, and says what to show", func(t *testing.T) {
+		href := testRedirect + "?keep=1&code=c&state=other"
+		r := th.call(t, "handleRedirectCallback", href, str(t, login, "transaction"), href)
+		e, _ := r.Get("error")
+		assert.Equal(t, pkce.CodeStateMismatch, str(t, e, "code"))
+		assert.Equal(t, testRedirect+"?keep=1", str(t, r, "cleanUrl"))
+		assert.Empty(t, str(t, r, "returnTo"))
+	})
+	t.Run("no transaction handed over is missing_transaction", func(t *testing.T) {
+		r := th.call(t, "handleRedirectCallback", testRedirect+"?code=c&state="+tx.State, nil, nil)
+		e, _ := r.Get("error")
+		assert.Equal(t, pkce.CodeInvalidCallback, str(t, e, "code"), "the state was consumed: a replay")
+		assert.Empty(t, str(t, r, "cleanUrl"), "no href, nothing to clean")
+	})
+	t.Run("an href that is no callback is left alone", func(t *testing.T) {
+		r := th.call(t, "handleRedirectCallback", testRedirect+"?code=c&state=s", nil, testRedirect+"other")
+		assert.Empty(t, str(t, r, "cleanUrl"))
+	})
+	t.Run("bad arguments are typed", func(t *testing.T) {
+		for _, args := range [][]any{{}, {5}, {testRedirect, 5}, {testRedirect, nil, 5}} {
+			r := th.call(t, "handleRedirectCallback", args...)
+			assert.Equal(t, CodeInvalidArgument, str(t, r, "code"), "%v", args)
+		}
+	})
+	t.Run("state is signed out", func(t *testing.T) {
+		s, err := th.v.Call("state")
+		require.NoError(t, err)
+		a, _ := s.Get("authenticated")
+		b, _ := a.Bool()
+		assert.False(t, b)
+		tok, _ := s.Get("token")
+		assert.True(t, tok.IsNull())
+	})
+	t.Run("logout returns the end-session URL", func(t *testing.T) {
+		r := th.call(t, "logout", map[string]any{"revoke": false})
+		assert.True(t, strings.HasPrefix(str(t, r, "url"), testIdP+"logout?"), str(t, r, "url"))
+	})
+	untouched(t)
+	assert.Empty(t, th.events, "no session, no event")
 }
 
 func TestRuntimeStats(t *testing.T) {

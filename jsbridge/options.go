@@ -161,7 +161,7 @@ var clientOptionFields = []string{
 	"clientId", "redirectUri", "issuer",
 	"authorizationEndpoint", "tokenEndpoint", "jwksUri", "endSessionEndpoint", "revocationEndpoint", "userinfoEndpoint",
 	"scope", "audience", "extraAuthParams", "refreshLeewaySeconds", "clockSkewSeconds",
-	"idTokenSignature", "insecureAllowHttp", "requestTimeoutSeconds", "wasmUrl",
+	"idTokenSignature", "insecureAllowHttp", "requestTimeoutSeconds", "wasmUrl", "runtime", "workerUrl",
 }
 
 // clientOptions are the parsed ClientOptions: the core's Config and what
@@ -208,7 +208,11 @@ func parseClientOptions(v safejs.Value) (clientOptions, error) {
 	if s, ok := o.seconds("requestTimeoutSeconds"); ok && s > 0 {
 		out.RequestTimeout = time.Duration(s * float64(time.Second))
 	}
-	_ = o.str("wasmUrl") // the loader's; type-checked here only
+	// The loader's own (where the module and the runtime run): type-checked
+	// here only.
+	_ = o.str("wasmUrl")
+	_ = o.str("runtime")
+	_ = o.str("workerUrl")
 	return out, o.err
 }
 

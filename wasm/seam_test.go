@@ -28,6 +28,7 @@ import (
 const (
 	typingsPath = "../web/mezzo.d.ts"
 	loaderPath  = "../web/src/loader.js"
+	webSrcDir   = "../web/src" // loader.js and the files built with it (rpc.js, worker.js)
 )
 
 // providerCodes are the error codes a provider may send, which mezzo passes
@@ -483,7 +484,7 @@ func (d typings) members(t *testing.T, name string) nameSet {
 	return nil
 }
 
-// loader is web/src/loader.js.
+// loader is web/src/loader.js, or every web/src/*.js.
 type loader struct{ src string }
 
 func readLoader(t *testing.T) loader {
@@ -491,6 +492,24 @@ func readLoader(t *testing.T) loader {
 	b, err := os.ReadFile(loaderPath)
 	require.NoError(t, err)
 	return loader{string(b)}
+}
+
+// readWebSrc is every web/src/*.js the build concatenates: the codes they
+// make are all produced by mezzo. (Options and events stay loader.js's:
+// rpc.js reads its own options object.)
+func readWebSrc(t *testing.T) loader {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(webSrcDir, "*.js"))
+	require.NoError(t, err)
+	require.Contains(t, paths, filepath.Join(webSrcDir, "loader.js"))
+	var all strings.Builder
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		all.Write(b)
+		all.WriteString("\n")
+	}
+	return loader{all.String()}
 }
 
 func (l loader) matches(t *testing.T, re, where string) nameSet {
@@ -543,7 +562,7 @@ func (l loader) optionsRead(t *testing.T) nameSet {
 }
 
 func TestSeamErrorCodes(t *testing.T) {
-	src, dts, js := parseGo(t), readTypings(t), readLoader(t)
+	src, dts, js := parseGo(t), readTypings(t), readWebSrc(t)
 	declared := dts.union(t, "MezzoErrorCode")
 
 	produced := src.goCodes(t)

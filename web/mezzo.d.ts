@@ -39,7 +39,19 @@ export interface ClientOptions {
    * is rejected with `invalid_config`.
    */
   wasmUrl?: string;
+  /**
+   * Where mezzo's Go runtime runs. "auto" (default): a SharedWorker shared
+   * by every tab of the origin where the page can start one, else a
+   * dedicated Worker, else the page itself (as in node). A forced host that
+   * cannot start rejects with `runtime_unavailable`, never falls back.
+   */
+  runtime?: RuntimeHost | "auto";
+  /** Where to load mezzo-worker.js for the worker hosts; default next to the loader. */
+  workerUrl?: string;
 }
+
+/** Where a client's Go runtime runs. */
+export type RuntimeHost = "shared-worker" | "worker" | "page";
 
 export interface LoginOptions {
   /** Where handleRedirectCallback sends the user back; same origin only, otherwise "/". */
@@ -118,6 +130,8 @@ export interface EventMap {
 export type MezzoEvent = keyof EventMap;
 
 export interface Client {
+  /** Where this client's Go runtime runs. */
+  readonly runtime: RuntimeHost;
   /** Saves the one-time login transaction in sessionStorage and navigates to the provider. */
   login(opts?: LoginOptions): Promise<void>;
   /** Whether url (default location.href) is an authorization response for this client. */
@@ -164,6 +178,7 @@ export type MezzoErrorCode =
   | "internal_error"
   | "load_failed"
   | "runtime_exited"
+  | "runtime_unavailable"
   | "client_closed"
   | "access_denied"
   | "consent_required"
@@ -190,7 +205,12 @@ export declare class MezzoError extends Error {
  */
 export declare function createClient(options: ClientOptions): Promise<Client>;
 
-/** Starts fetching and compiling mezzo.wasm early; createClient reuses the result. Another URL than the page's module rejects with `invalid_argument`. */
+/**
+ * Starts fetching and compiling mezzo.wasm early in this page; createClient
+ * reuses the result when the runtime runs in the page (runtime "page", or
+ * "auto" without workers). A worker runtime fetches and compiles its own.
+ * Another URL than the page's module rejects with `invalid_argument`.
+ */
 export declare function preload(wasmUrl?: string): Promise<WebAssembly.Module>;
 
 /** Diagnostics of the running module. */
@@ -204,7 +224,7 @@ export interface RuntimeStats {
   /** Go goroutines alive (absent once the module has exited). */
   goGoroutines?: number;
 }
-/** Diagnostics of the running module, or null before it starts. */
+/** Diagnostics of the module running in this page, or null before it starts (and when the runtime runs in a worker). */
 export declare function runtimeStats(): RuntimeStats | null;
 
 declare const _default: {

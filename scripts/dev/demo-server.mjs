@@ -1,7 +1,9 @@
 // The demo's static server: web/demo/ at /, web/dist/ at /dist/, and
 // /config.json. Every response carries the headers a careful site would
 // send: a strict Content-Security-Policy (mezzo needs only
-// 'wasm-unsafe-eval', never 'unsafe-eval' or inline scripts),
+// 'wasm-unsafe-eval', never 'unsafe-eval' or inline scripts, and
+// worker-src 'self' for its worker, which is served with a policy of its
+// own: it compiles the module and talks to the provider),
 // Referrer-Policy: no-referrer, and nosniff; the module is served as
 // application/wasm so browsers can compile it while it streams.
 import http from 'node:http';
@@ -23,6 +25,7 @@ export function contentSecurityPolicy(issuerOrigin) {
   return [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self'",
     `connect-src 'self' ${issuerOrigin}`.trim(),
     "style-src 'self'",
     "img-src 'self'",
@@ -34,21 +37,34 @@ export function contentSecurityPolicy(issuerOrigin) {
 }
 
 /**
+ * workerSecurityPolicy is mezzo-worker.js's own policy (a worker is governed
+ * by the one its script is served with): it loads wasm_exec.js, compiles
+ * the module, and fetches the module and the provider's endpoints.
+ */
+export function workerSecurityPolicy(issuerOrigin) {
+  return [
+    "default-src 'none'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    `connect-src 'self' ${issuerOrigin}`.trim(),
+  ].join('; ');
+}
+
+/**
  * Starts the server on 127.0.0.1. The app's configuration is set later with
  * setConfig, once the identity provider is up (it needs our redirect URI).
  * @param {{port?: number, cacheModule?: boolean}} opts
  */
 export async function startDemoServer({ port = 0, cacheModule = false } = {}) {
   let config = null;
-  let csp = contentSecurityPolicy('');
+  let issuerOrigin = '';
   const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
     const headers = {
-      'content-security-policy': csp,
+      'content-security-policy': url.pathname === '/dist/mezzo-worker.js' ? workerSecurityPolicy(issuerOrigin) : contentSecurityPolicy(issuerOrigin),
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-cache',
     };
-    const url = new URL(req.url, 'http://x');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, headers).end();
       return;
@@ -94,7 +110,7 @@ export async function startDemoServer({ port = 0, cacheModule = false } = {}) {
     redirectUri: `${origin}/`,
     setConfig(c) {
       config = c;
-      csp = contentSecurityPolicy(new URL(c.tokenEndpoint ?? c.issuer).origin); // Intermezzo's issuer is no URL
+      issuerOrigin = new URL(c.tokenEndpoint ?? c.issuer).origin; // Intermezzo's issuer is no URL
     },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
   };

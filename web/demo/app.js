@@ -39,15 +39,19 @@ function render(client) {
 }
 
 async function main() {
+  // The server's config is createClient's options (the profile's endpoints,
+  // and runtime when a test forces a host; default: auto), plus the
+  // endpoint the protected-API button calls.
   const { userinfoEndpoint, ...options } = await (await fetch('/config.json')).json();
   const client = await mezzo.createClient(options);
+  $('status').dataset.runtime = client.runtime;
 
   // tokenRefreshed also announces the sign-in's own token; only later ones are renewals.
   let signingIn = false;
   client.on('tokenRefreshed', (d) => {
     expiresAt = d.expiresAt;
     logEvent(`${signingIn ? 'token issued' : 'token renewed'} (scope: ${d.scope})`);
-    tick();
+    render(client); // a sign-in in another tab arrives here too
   });
   client.on('sessionExpired', (d) => { expiresAt = 0; logEvent(`session expired: ${d.code}`); render(client); });
   client.on('error', (d) => logEvent(`error event: ${d.code}`));

@@ -1,22 +1,45 @@
-// mezzo loader — written once, wrapped by scripts/build/build-loaders.mjs into
-// mezzo.js (classic script: globalThis.mezzo) and mezzo.mjs (ES module).
-// The wrapper supplies `base`, the URL of the folder the loader came from.
+// mezzo loader — written once, wrapped by scripts/build/build-loaders.mjs
+// (with rpc.js) into mezzo.js (classic script: globalThis.mezzo) and
+// mezzo.mjs (ES module), and (with rpc.js and worker.js) into
+// mezzo-worker.js, the worker script. The wrapper supplies `base`, the URL
+// of the file the code came from, and VERSION, mezzo's version (the Go
+// module's main.version).
+//
+// Two halves. The runtime half (load, compile, start Go) runs wherever the
+// runtime is hosted: in a SharedWorker every tab of the origin shares, in a
+// dedicated Worker, or in the page itself (createClient's `runtime`
+// option). The page half (newClient) always runs in the page; it talks to
+// the Go handle directly (page host) or over rpc.js to worker.js (worker
+// hosts), through the same handle interface.
 //
 // The Go module (wasm/) calls globalThis.__mezzoReady(api) while it starts,
 // with api = { version, createClient(options, emit): Promise<handle>,
-// stats() }; the hook exists only until then (see run()). A
-// handle's methods mirror the Client below; Go rejects with plain objects
+// stats() }; the hook exists only until then (see run()). The handle (see
+// jsbridge/api.go) touches nothing of a page: it returns what to do, and
+// the page half below does it — it keeps the login transaction in
+// sessionStorage and hands it over, navigates, cleans the address bar, and
+// mirrors the session's state so that isAuthenticated(), getUser() and
+// isRedirectCallback() answer synchronously. Go rejects with plain objects
 // {code, description, status?} and reports events through
-// emit(type, detail, secret), where secret ({accessToken, expiresAt,
-// refreshAt}, on tokenRefreshed only) feeds this file's token cache and is
-// never handed to listeners.
+// emit(type, detail, state), where state (the new snapshot {authenticated,
+// claims, token}, on tokenRefreshed and sessionExpired) feeds the mirror
+// and the token cache and is never handed to listeners.
 
 const EVENTS = ['tokenRefreshed', 'sessionExpired', 'error'];
+// The one sessionStorage key mezzo ever writes: the pending login
+// transaction, between login() and the callback. No token goes there.
+const TRANSACTION_KEY = 'mezzo.transaction';
 // How long the Go program may take, once instantiated, to hand over its API.
 // It normally does so within go.run itself, in tens of milliseconds; a
 // program that blocks before registering fails the start with load_failed
 // instead of leaving createClient waiting forever.
 const START_TIMEOUT_MS = 10000;
+// Where the runtime may run (createClient's `runtime` option); auto picks
+// the first of the others this page can start.
+const RUNTIMES = ['auto', 'shared-worker', 'worker', 'page'];
+// How long a call to a worker runtime may take: more than pkce.CallTimeout
+// (60 s), which bounds every call in Go, so Go's own timeout answers first.
+const REMOTE_CALL_TIMEOUT_MS = 65000;
 
 /** MezzoError is every failure: a stable code, plain-words description, HTTP status when there was one. */
 class MezzoError extends Error {
@@ -47,6 +70,8 @@ let compiled = null; // Promise<WebAssembly.Module>, fetched from moduleUrl
 let moduleUrl = null; // where the page's one module comes from, once asked for
 let memory = null; // the running module's WebAssembly.Memory, for runtimeStats()
 let goStats = null; // the running module's stats(), for runtimeStats()
+const marked = []; // the start-up marks made so far, in order
+const markHooks = []; // called with each new mark (the worker forwards them to its pages)
 
 /**
  * mark puts a named moment of the start-up on the page's performance
@@ -54,7 +79,10 @@ let goStats = null; // the running module's stats(), for runtimeStats()
  * when the module is compiled, mezzo:started when the Go program is ready.
  */
 function mark(name) {
+  if (marked.includes(name)) return; // once per page (or worker)
+  marked.push(name);
   try { globalThis.performance?.mark?.(name); } catch { /* no timeline here */ }
+  for (const hook of markHooks) hook(name);
 }
 
 function resolveUrl(url, name) {
@@ -128,7 +156,9 @@ function preload(wasmUrl) {
 
 async function loadGoRuntime() {
   if (typeof globalThis.Go !== 'function') {
-    await import(resolveUrl(undefined, 'wasm_exec.js'));
+    const url = resolveUrl(undefined, 'wasm_exec.js');
+    // A classic worker loads scripts with importScripts; a page (or node) imports.
+    if (typeof globalThis.importScripts === 'function') globalThis.importScripts(url); else await import(url);
     if (typeof globalThis.Go !== 'function') throw new MezzoError('load_failed', 'wasm_exec.js did not define Go');
   }
 }
@@ -191,19 +221,186 @@ function start(url) {
   return started;
 }
 
+// ---- isRedirectCallback's rule, the JS twin of Go's pkce.Client.IsCallback ----
+// The page answers isRedirectCallback() synchronously on every host, so the
+// rule runs here too, parsing as Go's net/url does (whatever parses there,
+// and only that, parses here): same scheme, host and escaped path as the
+// redirect URI, and a response parameter (code, error or state) in the query
+// or the fragment. scripts/test/lib/callback-urls.json is one table of URLs
+// that both versions must answer as it says (wasm/callback_test.go for Go,
+// scripts/test/node/callback-rule.test.mjs here), so they cannot drift.
+
+const isHex = (c) => /^[0-9a-fA-F]$/.test(c);
+const isAlnum = (c) => /^[A-Za-z0-9]$/.test(c);
+
+/** goShouldEscape is net/url's shouldEscape for the modes used here. */
+function goShouldEscape(c, mode) {
+  if (isAlnum(c)) return false;
+  if (mode === 'host' && "!$&'()*+,;=:[]<>\"".includes(c)) return false;
+  if ('-_.~'.includes(c)) return false;
+  if ('$&+,/:;=?@'.includes(c)) {
+    if (mode === 'path') return c === '?';
+    if (mode === 'fragment') return false;
+    if (mode === 'query') return true;
+  }
+  if (mode === 'fragment' && "!()*".includes(c)) return false;
+  return true;
+}
+
+/** goUnescape is net/url's unescape over a byte string; null where Go fails. */
+function goUnescape(s, mode) {
+  let out = '';
+  for (let i = 0; i < s.length;) {
+    const c = s[i];
+    if (c === '%') {
+      if (i + 2 >= s.length || !isHex(s[i + 1]) || !isHex(s[i + 2])) return null;
+      if (mode === 'host' && parseInt(s[i + 1], 16) < 8 && s.slice(i, i + 3) !== '%25') return null;
+      out += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 3;
+      continue;
+    }
+    if (mode === 'host' && c.charCodeAt(0) < 0x80 && goShouldEscape(c, 'host')) return null;
+    out += c === '+' && mode === 'query' ? ' ' : c;
+    i++;
+  }
+  return out;
+}
+
+function goEscape(s, mode) {
+  let out = '';
+  for (const c of s) out += goShouldEscape(c, mode) ? `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}` : c;
+  return out;
+}
+
+/** goEscapedPath is url.URL.EscapedPath of a URL whose raw path is p (already known to unescape). */
+function goEscapedPath(p, path) {
+  const valid = [...p].every((c) => "!$&'()*+,;=:@[]%".includes(c) || !goShouldEscape(c, 'path'));
+  if (valid) return p;
+  return path === '*' ? '*' : goEscape(path, 'path');
+}
+
+/** goHost is net/url's parseHost (an IPv6 literal checked by its shape only); null where Go fails. */
+function goHost(scheme, host) {
+  const validPort = (p) => /^(:[0-9]*)?$/.test(p);
+  const open = host.lastIndexOf('[');
+  if (open > 0) return null;
+  if (open === 0) {
+    const close = host.lastIndexOf(']');
+    if (close < 0 || !validPort(host.slice(close + 1))) return null;
+    const name = host.slice(1, close);
+    if (!/^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/.test(name)) return null;
+    return `[${name}]${host.slice(close + 1)}`;
+  }
+  const first = host.indexOf(':');
+  if (first >= 0) {
+    const strict = scheme === 'http' || scheme === 'https'; // Go refuses a second colon there
+    if (!validPort(host.slice(strict ? first : host.lastIndexOf(':')))) return null;
+  }
+  return goUnescape(host, 'host');
+}
+
+/** goParse is url.Parse, reduced to what IsCallback reads; null where Go fails. */
+function goParse(raw) {
+  // Go works on bytes: UTF-8, one char per byte.
+  const s = String.fromCharCode(...new TextEncoder().encode(raw));
+  if (/[\x00-\x1f\x7f]/.test(s)) return null;
+  const hash = s.indexOf('#');
+  let rest = hash < 0 ? s : s.slice(0, hash);
+  const fragment = hash < 0 ? '' : goUnescape(s.slice(hash + 1), 'fragment');
+  if (fragment === null) return null;
+  if (rest === '*') return { scheme: '', host: '', path: '*', query: '', fragment };
+  let scheme = '';
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(rest);
+  if (m) {
+    scheme = m[1].toLowerCase();
+    rest = rest.slice(m[0].length);
+  } else if (rest[0] === ':') {
+    return null; // missing protocol scheme
+  }
+  let query = '';
+  if (rest.endsWith('?') && rest.split('?').length === 2) {
+    rest = rest.slice(0, -1);
+  } else if (rest.includes('?')) {
+    query = rest.slice(rest.indexOf('?') + 1);
+    rest = rest.slice(0, rest.indexOf('?'));
+  }
+  if (!rest.startsWith('/')) return scheme ? { scheme, host: '', path: '', query, fragment } : null;
+  let host = '';
+  if (rest.startsWith('//') && (scheme || !rest.startsWith('///'))) {
+    const slash = rest.indexOf('/', 2);
+    let authority = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
+    rest = slash < 0 ? '' : rest.slice(slash);
+    const at = authority.lastIndexOf('@');
+    if (at >= 0) {
+      const userinfo = authority.slice(0, at);
+      if (![...userinfo].every((c) => isAlnum(c) || "-._:~!$&'()*+,;=%@".includes(c))) return null;
+      if (goUnescape(userinfo, 'user') === null) return null;
+      authority = authority.slice(at + 1);
+    }
+    host = goHost(scheme, authority);
+    if (host === null) return null;
+  }
+  const path = goUnescape(rest, 'path');
+  if (path === null) return null;
+  return { scheme, host, path: goEscapedPath(rest, path), query, fragment };
+}
+
+/** goHasResponseParams is hasResponseParams: url.ParseQuery(raw) has code, error or state. */
+function goHasResponseParams(raw) {
+  for (const pair of raw.split('&')) {
+    if (pair === '' || pair.includes(';')) continue;
+    const eq = pair.indexOf('=');
+    const key = goUnescape(eq < 0 ? pair : pair.slice(0, eq), 'query');
+    const value = goUnescape(eq < 0 ? '' : pair.slice(eq + 1), 'query');
+    if (key === null || value === null) continue;
+    if (key === 'code' || key === 'error' || key === 'state') return true;
+  }
+  return false;
+}
+
+/** isCallbackUrl is pkce.Client.IsCallback: whether url is an authorization response for redirectUri. */
+function isCallbackUrl(redirectUri, url) {
+  if (typeof url !== 'string') return false;
+  const u = goParse(url);
+  const r = goParse(redirectUri);
+  if (!u || !r || u.scheme !== r.scheme || u.host !== r.host || u.path !== r.path) return false;
+  return goHasResponseParams(u.query) || goHasResponseParams(u.fragment);
+}
+
+/** takeTransaction reads and removes this tab's pending login transaction: consumed on first use, whatever follows. */
+function takeTransaction() {
+  try {
+    const tx = globalThis.sessionStorage.getItem(TRANSACTION_KEY);
+    globalThis.sessionStorage.removeItem(TRANSACTION_KEY);
+    return typeof tx === 'string' ? tx : null;
+  } catch {
+    return null; // no storage: no pending login
+  }
+}
+
+/** replaceUrl changes the address bar without navigating or adding a history entry, keeping the history state. */
+function replaceUrl(url) {
+  try { globalThis.history.replaceState(globalThis.history.state, '', url); } catch { /* no history here */ }
+}
+
+const SIGNED_OUT = Object.freeze({ authenticated: false, claims: null, token: null });
+
 /**
- * newClient builds the public Client around the Go handle that
- * createHandle(emit) makes. Go reports events through emit(type, detail,
- * secret); the loader's own reactions to them (the token cache) are code
- * here, not listeners, so on() cannot reach them.
+ * newClient builds the public Client around the runtime's handle, which
+ * createHandle(emit) makes, for the redirect URI redirectUri, on the host
+ * runtime ('shared-worker', 'worker' or 'page'). The runtime
+ * reports events through emit(type, detail, state); the page half's own
+ * reactions to them (the mirror and the token cache) are code here, not
+ * listeners, so on() cannot reach them.
  */
-async function newClient(createHandle) {
+async function newClient(createHandle, redirectUri, runtime) {
   // The token cache: while Date.now() < refreshAt, getToken answers here
-  // without entering Go. tokenRefreshed's secret is its one source: Go
-  // sends it for every new token, at sign-in, on every renewal, whoever
+  // without entering Go. The runtime's snapshots are its one source: Go
+  // sends one with every new token, at sign-in, on every renewal, whoever
   // asked. `resolved` is one settled Promise per token, so the hot path
   // allocates nothing.
   let cache = null; // {accessToken, refreshAt, resolved}
+  let mirror = SIGNED_OUT; // the session's last snapshot: {authenticated, claims, token}
   let pending = null; // the Go call shared by concurrent non-forced callers
   let pendingForced = null;
   let closed = false;
@@ -214,11 +411,15 @@ async function newClient(createHandle) {
     cache = t && t.accessToken ? { accessToken: t.accessToken, refreshAt: t.refreshAt, resolved: Promise.resolve(t.accessToken) } : null;
   };
   const clearCache = () => { cache = null; };
+  // apply takes a snapshot of the session: the mirror and the cache follow it.
+  const apply = (state) => {
+    mirror = state && state.authenticated ? { authenticated: true, claims: state.claims ?? null, token: state.token ?? null } : SIGNED_OUT;
+    setCache(mirror.token);
+  };
 
-  const emit = (type, detail, secret) => {
+  const emit = (type, detail, state) => {
     if (closed) return; // a renewal in flight at close() changes nothing
-    if (type === 'tokenRefreshed') setCache(secret);
-    if (type === 'sessionExpired') clearCache();
+    if (state) apply(state);
     for (const l of listeners.get(type) ?? []) {
       // A throwing listener must not break the others or mezzo: report it
       // as an uncaught error on its own.
@@ -233,6 +434,7 @@ async function newClient(createHandle) {
     throw toMezzoError(e);
   }
   if (!handle) throw new MezzoError('internal_error', 'the module returned no client');
+  try { apply(await handle.state()); } catch (e) { throw toMezzoError(e); }
 
   // call runs a Go method that returns a Promise, after the closed check.
   const call = (method, ...args) => Promise.resolve().then(() => {
@@ -247,6 +449,7 @@ async function newClient(createHandle) {
   });
 
   const client = {
+    runtime,
     getToken(opts) {
       const force = !!(opts && opts.forceRefresh);
       if (!force && cache !== null && Date.now() < cache.refreshAt) return cache.resolved; // hot path: no Go
@@ -258,29 +461,43 @@ async function newClient(createHandle) {
       return pending;
     },
     login(opts) {
-      return call('login', opts).then(() => undefined, (e) => { throw toMezzoError(e); });
+      return call('login', opts).then(({ url, transaction }) => {
+        globalThis.sessionStorage.setItem(TRANSACTION_KEY, transaction);
+        globalThis.location.assign(url);
+      }).catch((e) => { throw toMezzoError(e); });
     },
     isRedirectCallback(url) {
       if (closed) return false;
-      try { return handle.isRedirectCallback(url) === true; } catch { return false; }
+      try { return isCallbackUrl(redirectUri, url ?? globalThis.location.href); } catch { return false; }
     },
     handleRedirectCallback(url) {
-      return call('handleRedirectCallback', url).catch((e) => { throw toMezzoError(e); });
+      return Promise.resolve().then(() => {
+        if (closed) throw closedError();
+        if (url !== undefined && url !== null && typeof url !== 'string') throw new MezzoError('invalid_argument', 'url must be a string');
+        const href = globalThis.location.href;
+        return handle.handleRedirectCallback(url ?? href, takeTransaction(), href);
+      }).then((r) => {
+        if (r.cleanUrl) replaceUrl(r.cleanUrl); // success or not, the code must not linger in the address bar
+        if (r.error) throw r.error;
+        return { returnTo: r.returnTo };
+      }).catch((e) => { throw toMezzoError(e); });
     },
     isAuthenticated() {
-      if (closed) return false;
-      try { return handle.isAuthenticated() === true; } catch { return false; }
+      return !closed && mirror.authenticated;
     },
     getUser() {
-      if (closed) return null;
-      try { return handle.getUser() ?? null; } catch { return null; }
+      if (closed || !mirror.claims) return null;
+      return structuredClone(mirror.claims); // the caller's own copy, as each call made one before
     },
     getUserinfo() {
       return call('getUserinfo').catch((e) => { throw toMezzoError(e); });
     },
     logout(opts) {
       clearCache();
-      return call('logout', opts).then(() => undefined, (e) => { throw toMezzoError(e); });
+      return call('logout', opts).then((r) => {
+        apply(SIGNED_OUT); // the runtime forgot the session before answering
+        if (r && r.url) globalThis.location.assign(r.url);
+      }).catch((e) => { throw toMezzoError(e); });
     },
     close() {
       // Forgets the tokens and stops renewal without any network request
@@ -288,7 +505,7 @@ async function newClient(createHandle) {
       // client_closed.
       if (closed) return;
       closed = true;
-      clearCache();
+      apply(SIGNED_OUT);
       for (const set of listeners.values()) set.clear();
       try { handle.close(); } catch { /* already gone with the runtime */ }
     },
@@ -320,13 +537,207 @@ function runtimeStats() {
   return { wasmMemoryBytes: memory.buffer.byteLength, ...go };
 }
 
+/** sessionKey is the worker's name for the session of options: tabs with equal options share one. */
+function sessionKey(options) {
+  const canonical = (v) => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
+    return v;
+  };
+  // The loader's own options choose where the runtime runs, not the session.
+  const { runtime: _r, workerUrl: _w, wasmUrl: _m, ...rest } = options;
+  return JSON.stringify(canonical(rest));
+}
+
+/** canStart reports whether this page can try to start a runtime on host. */
+function canStart(host) {
+  const page = typeof document !== 'undefined'; // a page (not node, not a worker)
+  if (host === 'shared-worker') return page && typeof globalThis.SharedWorker === 'function';
+  if (host === 'worker') return page && typeof globalThis.Worker === 'function';
+  return true;
+}
+
+const connections = new Map(); // `${host} ${workerUrl}` → Promise<connection>: the page's live one per worker
+
 /**
- * createClient loads the module (once per page) and returns a Client. The
- * options go to Go as they are: Go checks every one of them (types,
- * required fields, unknown keys) with one message each. The loader reads
- * only its own, wasmUrl.
+ * connection returns the page's connection to the worker runtime on host
+ * ('shared-worker' or 'worker') at workerUrl, starting the worker (and in
+ * it the module at moduleUrl) when there is none or the last one died. A
+ * worker that cannot start rejects runtime_unavailable.
+ *
+ * A connection is { call(method, params), listen(session, emit),
+ * unlisten(session, emit), dead }. The worker's events for a session go to
+ * every emit listening to it. When the worker dies — its Web Lock is
+ * released, or a call finds it gone — every pending call rejects,
+ * every listener gets sessionExpired (runtime_exited) with the signed-out
+ * state, and the next connection() starts a fresh worker.
+ */
+function connection(host, workerUrl, moduleUrl) {
+  const key = `${host} ${workerUrl}`;
+  if (!connections.has(key)) {
+    const started = connect(host, workerUrl, moduleUrl);
+    connections.set(key, started);
+    started.catch(() => { if (connections.get(key) === started) connections.delete(key); });
+    started.then((c) => c.onDead(() => { if (connections.get(key) === started) connections.delete(key); }), () => {});
+  }
+  return connections.get(key);
+}
+
+async function connect(host, workerUrl, moduleUrl) {
+  const unavailable = (why) => new MezzoError('runtime_unavailable', `the ${host} runtime cannot start: ${why}`);
+  let worker;
+  try {
+    worker = host === 'shared-worker'
+      ? new globalThis.SharedWorker(workerUrl, { name: `mezzo@${VERSION}`, extendedLifetime: true })
+      : new globalThis.Worker(workerUrl, { name: `mezzo@${VERSION}` });
+  } catch (e) {
+    throw unavailable(e instanceof Error ? e.message : String(e));
+  }
+  const port = host === 'shared-worker' ? worker.port : worker;
+  const listeners = new Map(); // session → Set<emit>
+  const deadHooks = [];
+  const conn = {
+    dead: false,
+    call: (method, params) => rpc.call(method, params),
+    listen(session, emit) {
+      if (!listeners.has(session)) listeners.set(session, new Set());
+      listeners.get(session).add(emit);
+    },
+    unlisten(session, emit) {
+      listeners.get(session)?.delete(emit);
+      if (listeners.get(session)?.size === 0) listeners.delete(session);
+    },
+    onDead(hook) { if (conn.dead) hook(); else deadHooks.push(hook); },
+  };
+  let ready = false;
+  const rpc = rpcClient(port, {
+    version: VERSION,
+    timeoutMs: REMOTE_CALL_TIMEOUT_MS,
+    onEvent(name, data) {
+      if (name === 'mark' && typeof data?.name === 'string' && data.name.startsWith('mezzo:')) mark(data.name);
+      if (name === 'session' && data && typeof data.type === 'string' && EVENTS.includes(data.type)) {
+        for (const emit of [...(listeners.get(data.session) ?? [])]) emit(data.type, data.detail, data.state);
+      }
+    },
+    onDead(err) {
+      conn.dead = true;
+      const detail = { code: 'runtime_exited', description: err.description };
+      for (const set of listeners.values()) for (const emit of [...set]) emit('sessionExpired', detail, SIGNED_OUT);
+      listeners.clear();
+      for (const hook of deadHooks.splice(0)) hook();
+      if (host === 'worker') worker.terminate();
+    },
+  });
+  // Until the worker answers, an error event means its script did not load
+  // (missing, refused by the page's CSP, a syntax error).
+  worker.addEventListener('error', () => { if (!ready) rpc.dead('the worker script failed to load'); });
+  let hello;
+  try {
+    hello = await rpc.call('hello', { wasmUrl: moduleUrl }, { timeoutMs: RPC_DEFAULT_TIMEOUT_MS });
+  } catch (e) {
+    rpc.dead();
+    if (e.code === 'runtime_exited' || e.code === 'runtime_unavailable' || e.code === 'timeout') throw unavailable(e.description);
+    throw e; // the worker runs, but the module did not load: load_failed, invalid_config
+  }
+  ready = true;
+  for (const name of hello.marks ?? []) mark(name);
+  // The worker holds its lock for as long as it lives: this request is
+  // granted when it dies, whatever killed it.
+  if (typeof hello.lock === 'string' && globalThis.navigator?.locks?.request) {
+    globalThis.navigator.locks.request(hello.lock, () => { rpc.dead('the mezzo worker stopped'); })
+      .catch(() => {});
+  }
+  return conn;
+}
+
+/**
+ * remoteHandle attaches to the worker's session for options and returns a
+ * handle with the Go handle's methods (see jsbridge/api.go), each a call
+ * over the connection. When the worker dies, the handle attaches anew at
+ * once (a fresh worker, a signed-out session), so the tab follows what
+ * happens there; a call the death interrupted rejects login_required.
+ */
+async function remoteHandle(host, workerUrl, moduleUrl, options, emit) {
+  let conn = null;
+  let session = null;
+  let closed = false;
+  let attaching = null;
+  const attach = async () => {
+    const c = await connection(host, workerUrl, moduleUrl);
+    const r = await c.call('attach', { options });
+    if (closed) {
+      c.call('detach', { session: r.session }).catch(() => {});
+      return;
+    }
+    c.listen(r.session, emit);
+    conn = c;
+    session = r.session;
+    c.onDead(() => { if (!closed) ensure().catch(() => {}); });
+  };
+  const ensure = () => {
+    if (!conn.dead) return Promise.resolve();
+    if (!attaching) attaching = attach().finally(() => { attaching = null; });
+    return attaching;
+  };
+  await attach();
+  const invoke = async (method, args) => {
+    await ensure();
+    try {
+      return await conn.call(method, { session, args });
+    } catch (e) {
+      if (e.code === 'runtime_exited') throw new MezzoError('login_required', 'the mezzo runtime stopped; sign in again');
+      throw e;
+    }
+  };
+  return {
+    login: (opts) => invoke('login', [opts]),
+    handleRedirectCallback: (url, transaction, href) => invoke('handleRedirectCallback', [url, transaction, href]),
+    getToken: (force) => invoke('getToken', [force]),
+    logout: (opts) => invoke('logout', [opts]),
+    getUserinfo: () => invoke('getUserinfo', []),
+    state: () => invoke('state', []),
+    close() {
+      closed = true;
+      conn.unlisten(session, emit);
+      if (!conn.dead) conn.call('detach', { session }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * createClient starts the runtime (once per page, or finds the shared one)
+ * and returns a Client. The options go to Go as they are: Go checks every
+ * one of them (types, required fields, unknown keys) with one message
+ * each. The loader reads only its own — runtime, workerUrl, wasmUrl — and
+ * redirectUri, once Go has accepted it, for isRedirectCallback().
  */
 async function createClient(options) {
-  const api = await start(moduleUrlFor(options?.wasmUrl, 'invalid_config', 'options.wasmUrl'));
-  return newClient((emit) => api.createClient(options, emit));
+  const runtime = options?.runtime ?? 'auto';
+  if (!RUNTIMES.includes(runtime)) throw new MezzoError('invalid_config', `options.runtime must be one of ${RUNTIMES.join(', ')}`);
+  const redirectUri = options?.redirectUri;
+  const hosts = runtime === 'auto' ? ['shared-worker', 'worker', 'page'].filter(canStart) : [runtime];
+  for (const host of hosts) {
+    if (host === 'page') {
+      const api = await start(moduleUrlFor(options?.wasmUrl, 'invalid_config', 'options.wasmUrl'));
+      return newClient((emit) => api.createClient(options, emit), redirectUri, host);
+    }
+    if (!canStart(host)) throw new MezzoError('runtime_unavailable', `the ${host} runtime cannot start here: no ${host === 'worker' ? 'Worker' : 'SharedWorker'} in this page`);
+    const wasmUrl = options?.wasmUrl;
+    if (wasmUrl !== undefined && wasmUrl !== null && typeof wasmUrl !== 'string') throw new MezzoError('invalid_config', 'options.wasmUrl must be a string');
+    const workerUrl = options?.workerUrl;
+    if (workerUrl !== undefined && workerUrl !== null && typeof workerUrl !== 'string') throw new MezzoError('invalid_config', 'options.workerUrl must be a string');
+    let urls;
+    try {
+      urls = [resolveUrl(workerUrl, 'mezzo-worker.js'), resolveUrl(wasmUrl, 'mezzo.wasm')];
+    } catch {
+      throw new MezzoError('invalid_config', 'options.workerUrl or options.wasmUrl is not a URL');
+    }
+    try {
+      return await newClient((emit) => remoteHandle(host, ...urls, options, emit), redirectUri, host);
+    } catch (e) {
+      if (runtime === 'auto' && e.code === 'runtime_unavailable') continue; // the next host
+      throw e;
+    }
+  }
+  throw new MezzoError('runtime_unavailable', 'no runtime host can start here');
 }

@@ -1,7 +1,7 @@
 // Type-checked by `make test-types`: every API of mezzo.d.ts used as an
 // ES module user would, and misuses that must not compile.
 import mezzoDefault, { createClient, MezzoError, preload, runtimeStats } from "../mezzo";
-import type { Claims, Client, ClientOptions, ErrorDetail, MezzoErrorCode, TokenRefreshedDetail } from "../mezzo";
+import type { Claims, Client, ClientOptions, ErrorDetail, MezzoErrorCode, RuntimeHost, TokenRefreshedDetail } from "../mezzo";
 
 async function main(): Promise<void> {
   const module: WebAssembly.Module = await preload("/mezzo/mezzo.wasm");
@@ -18,8 +18,13 @@ async function main(): Promise<void> {
     idTokenSignature: "jwks",
     insecureAllowHttp: false,
     wasmUrl: "/mezzo/mezzo.wasm",
+    runtime: "auto",
+    workerUrl: "/mezzo/mezzo-worker.js",
   };
   const client: Client = await createClient(options);
+  const host: RuntimeHost = client.runtime;
+  const forced: Client = await createClient({ clientId: "x", redirectUri: "https://a/", runtime: "shared-worker" });
+  void [host, forced];
   const same: Client = await mezzoDefault.createClient({ clientId: "x", redirectUri: "https://a/" });
   void same;
 
@@ -50,7 +55,7 @@ async function main(): Promise<void> {
     if (e instanceof MezzoError) {
       const code: MezzoErrorCode = e.code;
       const status: number | undefined = e.status;
-      console.log(code === "login_required", e.description, status, e.name === "MezzoError");
+      console.log(code === "login_required" || code === "runtime_unavailable", e.description, status, e.name === "MezzoError");
     }
   }
   const mem: number | undefined = runtimeStats()?.wasmMemoryBytes;
@@ -66,6 +71,10 @@ async function main(): Promise<void> {
   await createClient({ clientId: "x", redirectUri: "https://a/", idTokenSignature: "none" });
   // @ts-expect-error unknown options are errors at run time too
   await createClient({ clientId: "x", redirectUri: "https://a/", clientID: "typo" });
+  // @ts-expect-error runtime is one of the hosts or "auto"
+  await createClient({ clientId: "x", redirectUri: "https://a/", runtime: "service-worker" });
+  // @ts-expect-error runtime is read-only
+  client.runtime = "page";
   // @ts-expect-error not an event
   client.on("tokenrefreshed", () => {});
   // @ts-expect-error getToken resolves a string

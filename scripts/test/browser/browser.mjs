@@ -38,6 +38,160 @@ export async function launch(extraArgs = []) {
 }
 
 /**
+ * launchBrowser starts chromium with a fresh (non-persistent) context: the
+ * browser then also offers a browser-wide CDP session (Target.* sees shared
+ * workers), which a persistent context does not.
+ */
+export async function launchBrowser(extraArgs = []) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...extraArgs],
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+  });
+  const context = await browser.newContext();
+  return { browser, context, close: () => browser.close() };
+}
+
+/**
+ * workerSession attaches to the shared worker of origin through cdp (a
+ * browser-wide CDP session) and returns { send(method, params), events,
+ * detach() }: the worker's own CDP domains (Network, Runtime, …), whose
+ * events collect in events. Playwright offers no session for a shared
+ * worker, so the messages go through Target.sendMessageToTarget.
+ */
+export async function workerSession(cdp, origin) {
+  const workers = (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.type === 'shared_worker' && t.url.startsWith(origin));
+  if (workers.length !== 1) throw new Error(`${workers.length} shared workers for ${origin}`);
+  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: workers[0].targetId, flatten: false });
+  let next = 1;
+  const waiting = new Map();
+  const events = [];
+  const onMessage = (e) => {
+    if (e.sessionId !== sessionId) return;
+    const m = JSON.parse(e.message);
+    if (m.id && waiting.has(m.id)) {
+      const { resolve, reject } = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (m.error) reject(new Error(`${m.error.message} (${m.error.code})`)); else resolve(m.result);
+    } else if (m.method) {
+      events.push(m);
+    }
+  };
+  cdp.on('Target.receivedMessageFromTarget', onMessage);
+  return {
+    targetId: workers[0].targetId,
+    events,
+    send: (method, params = {}) => new Promise((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+    }),
+    async detach() {
+      cdp.off('Target.receivedMessageFromTarget', onMessage);
+      await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * watchWorkerErrors records in errors every uncaught exception and console
+ * error of every shared worker of origin that starts from now on (pages are
+ * watchErrors' business): Playwright reports neither for shared workers, so
+ * cdp (a browser-wide CDP session) attaches to each as it is discovered
+ * (what it does before that, its first task, goes unseen). It returns
+ * { release(targetId) }.
+ */
+export async function watchWorkerErrors(cdp, origin, errors) {
+  const sessions = new Set();
+  const byTarget = new Map();
+  cdp.on('Target.targetCreated', async ({ targetInfo: t }) => {
+    if (t.type !== 'shared_worker' || !t.url.startsWith(origin)) return;
+    try {
+      const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false });
+      sessions.add(sessionId);
+      byTarget.set(t.targetId, sessionId);
+      await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.enable' }) });
+    } catch { /* gone already */ }
+  });
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    if (!sessions.has(e.sessionId)) return;
+    const m = JSON.parse(e.message);
+    if (m.method === 'Runtime.exceptionThrown') errors.push(`worker exception: ${m.params.exceptionDetails.exception?.description ?? m.params.exceptionDetails.text}`);
+    if (m.method === 'Runtime.consoleAPICalled' && m.params.type === 'error') errors.push(`worker console: ${m.params.args.map((a) => a.value ?? a.description).join(' ')}`);
+  });
+  await cdp.send('Target.setDiscoverTargets', { discover: true });
+  return {
+    /** release detaches from the worker targetId (a worker with a debugger attached outlives Target.closeTarget). */
+    async release(targetId) {
+      const sessionId = byTarget.get(targetId);
+      if (!sessionId) return;
+      byTarget.delete(targetId);
+      sessions.delete(sessionId);
+      await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => {});
+    },
+  };
+}
+
+/** heapSnapshot returns the text of a heap snapshot taken through session (a page's CDP session). */
+export async function heapSnapshot(session) {
+  const chunks = [];
+  const onChunk = (e) => chunks.push(e.chunk);
+  session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  try {
+    await session.send('HeapProfiler.enable');
+    await session.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  } finally {
+    session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  }
+  return chunks.join('');
+}
+
+/**
+ * watchErrors records in errors every uncaught error and console error of
+ * every page of context while it is on origin (Chrome reports CSP
+ * violations on the console too).
+ */
+export function watchErrors(context, origin, errors) {
+  const watch = (page) => {
+    page.on('pageerror', (e) => { if (page.url().startsWith(origin)) errors.push(`pageerror: ${e.message}`); });
+    page.on('console', (m) => { if (m.type() === 'error' && page.url().startsWith(origin)) errors.push(`console: ${m.text()}`); });
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+}
+
+/**
+ * signIn signs the demo app on page in: from origin's start page through the
+ * provider's login form (when the provider asks) back to a signed-in page.
+ */
+export async function signIn(page, origin, idp) {
+  await page.goto(`${origin}/`);
+  await page.waitForSelector('#status[data-state="signed-out"]');
+  await page.click('#login');
+  // The provider's form, or (with a provider session) straight back with a
+  // code; never the start page itself, where the page still is.
+  await page.waitForURL((u) => u.href.startsWith(idp.issuer) || u.searchParams.has('code'));
+  if (page.url().startsWith(idp.issuer)) {
+    await page.fill('input[name="login"]', idp.user.login);
+    await page.fill('input[name="password"]', idp.user.password);
+    await page.click('button[type="submit"]');
+  }
+  await page.waitForSelector('#status[data-state="signed-in"]', { timeout: 15000 });
+}
+
+/**
+ * logOut logs the demo app on page out, through the provider's end-session
+ * page, back to a signed-out page on origin.
+ */
+export async function logOut(page, origin, idp) {
+  await page.click('#logout');
+  await page.waitForURL((u) => u.href.startsWith(idp.issuer));
+  const confirm = await page.waitForSelector('#confirm-logout', { timeout: 5000 }).catch(() => null);
+  if (confirm) await confirm.click();
+  await page.waitForURL((u) => u.href.startsWith(origin));
+  await page.waitForSelector('#status[data-state="signed-out"]');
+}
+
+/**
  * recordCspViolations has every page of context record its
  * Content-Security-Policy violations before any page script runs (an init
  * script is injected by the browser, so the page's CSP does not apply to it).

@@ -1,11 +1,12 @@
 // The demo app in a real browser (Debian's chromium) against the real
-// identity provider (oidc-provider), end to end.
+// identity provider (oidc-provider), end to end, with the runtime in the
+// page (runtime: 'page'); tabs.test.mjs covers the worker hosts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { startDemoServer } from '../../dev/demo-server.mjs';
 import { startIdp } from '../../dev/idp/harness.mjs';
-import { launch, recordCspViolations, cspViolations as recorded, CHROMIUM } from './browser.mjs';
+import { launch, recordCspViolations, cspViolations as recorded, CHROMIUM, signIn as signInThroughForm, logOut } from './browser.mjs';
 import { redeemRefreshToken, until } from '../lib/common.mjs';
 
 const TTL = 6; // access tokens renew after half their life: 3 s
@@ -21,7 +22,7 @@ before(async () => {
   idp = await startIdp({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri] });
   const discovery = await idp.discovery();
   tokenEndpoint = discovery.token_endpoint;
-  demo.setConfig({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: demo.redirectUri, userinfoEndpoint: discovery.userinfo_endpoint });
+  demo.setConfig({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: demo.redirectUri, userinfoEndpoint: discovery.userinfo_endpoint, runtime: 'page' });
 
   browser = await launch();
   await recordCspViolations(browser.context);
@@ -69,18 +70,7 @@ async function waitTraffic(pred, n = 1) {
 }
 const grant = (g) => (t) => t.form.get('grant_type') === g;
 
-async function signIn() {
-  await page.goto(`${demo.origin}/`);
-  await page.waitForSelector('#status[data-state="signed-out"]');
-  await page.click('#login');
-  await page.waitForURL((u) => u.href.startsWith(idp.issuer) || u.href.startsWith(demo.origin + '/?') || u.href === `${demo.origin}/`);
-  if (page.url().startsWith(idp.issuer)) {
-    await page.fill('input[name="login"]', idp.user.login);
-    await page.fill('input[name="password"]', idp.user.password);
-    await page.click('button[type="submit"]');
-  }
-  await page.waitForSelector('#status[data-state="signed-in"]', { timeout: 15000 });
-}
+const signIn = () => signInThroughForm(page, demo.origin, idp);
 
 async function cspViolations() {
   return page.url().startsWith(demo.origin) ? recorded(page) : [];
@@ -175,12 +165,7 @@ test('reload loses the in-memory session and a new login works', async () => {
 
 test('logout ends the provider session', async () => {
   await signIn();
-  await page.click('#logout');
-  await page.waitForURL((u) => u.href.startsWith(idp.issuer));
-  const confirm = await page.waitForSelector('#confirm-logout', { timeout: 5000 }).catch(() => null);
-  if (confirm) await confirm.click();
-  await page.waitForURL((u) => u.href.startsWith(demo.origin));
-  await page.waitForSelector('#status[data-state="signed-out"]');
+  await logOut(page, demo.origin, idp);
   // Signing in again needs the password: the provider's session is gone.
   await page.click('#login');
   await page.waitForSelector('input[name="password"]', { timeout: 10000 });

@@ -68,6 +68,9 @@ export function clientOptions(extra = {}) {
   };
 }
 
+/** signedOut is the snapshot a handle's state() gives without a session (jsbridge/api.go). */
+const signedOut = () => ({ authenticated: false, claims: null, token: null });
+
 /**
  * stubGo puts a stand-in for wasm_exec.js's Go class on globalThis until
  * restore(). Its program registers the API through globalThis.__mezzoReady
@@ -75,7 +78,7 @@ export function clientOptions(extra = {}) {
  * go.run has returned) or 'never' (blocked before registering). Each client
  * it creates gets handle(emit), and every run can be ended with exit().
  */
-export function stubGo({ register = 'now', handle = () => ({ close() {} }) } = {}) {
+export function stubGo({ register = 'now', handle = () => ({ state: signedOut, close() {} }) } = {}) {
   const saved = globalThis.Go;
   const stub = {
     runs: 0,
@@ -209,6 +212,22 @@ export function stubbedLoaderTests(loadFresh, server) {
     }
   }));
 
+  test('runtime: where there is no worker (node), auto runs in the page; a forced worker host is runtime_unavailable, never a silent fallback', withStub({}, async (mezzo, stub) => {
+    const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+    assert.equal(client.runtime, 'page');
+    const forced = await mezzo.createClient(clientOptions({ runtime: 'page' }));
+    assert.equal(forced.runtime, 'page');
+    for (const runtime of ['shared-worker', 'worker']) {
+      await assert.rejects(mezzo.createClient(clientOptions({ runtime })), isMezzoError(mezzo, 'runtime_unavailable', new RegExp(runtime)), runtime);
+    }
+    for (const runtime of ['service-worker', 7, '']) {
+      await assert.rejects(mezzo.createClient(clientOptions({ runtime })), isMezzoError(mezzo, 'invalid_config', /options\.runtime must be one of auto, shared-worker, worker, page/), String(runtime));
+    }
+    assert.equal(stub.handles, 2, 'no refused client reached the runtime');
+    client.close();
+    forced.close();
+  }));
+
   test('wasmUrl: another URL than the page\'s module is an error, never silently ignored', withStub({}, async (mezzo, stub) => {
     const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl('first') }));
     await assert.rejects(mezzo.createClient(clientOptions({ wasmUrl: stubUrl('second') })),
@@ -223,7 +242,7 @@ export function stubbedLoaderTests(loadFresh, server) {
   }));
 
   test('an error that says the program exited changes nothing; the program exiting does', withStub({
-    handle: () => ({ getToken: async () => { throw new Error('Go program has already exited'); }, close() {} }),
+    handle: () => ({ getToken: async () => { throw new Error('Go program has already exited'); }, state: signedOut, close() {} }),
   }, async (mezzo, stub) => {
     const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
     await assert.rejects(client.getToken(), isMezzoError(mezzo, 'runtime_exited'));
@@ -237,14 +256,15 @@ export function stubbedLoaderTests(loadFresh, server) {
   }));
 
   // A Go handle whose getToken makes a new token each call and, as Go does,
-  // sends it as tokenRefreshed's secret before resolving with it.
+  // sends it in tokenRefreshed's snapshot before resolving with it.
   const renewingHandle = (calls) => (emit) => ({
     async getToken() {
       calls.push('getToken');
       const t = { accessToken: `token-${calls.length}`, expiresAt: Date.now() + 120000, refreshAt: Date.now() + 60000 };
-      emit('tokenRefreshed', { expiresAt: t.expiresAt, scope: 'openid' }, t);
+      emit('tokenRefreshed', { expiresAt: t.expiresAt, scope: 'openid' }, { authenticated: true, claims: { sub: 'u' }, token: t });
       return t;
     },
+    state: signedOut,
     close() {},
     emit,
   });
@@ -284,7 +304,7 @@ export function stubbedLoaderTests(loadFresh, server) {
 
       client.close();
       handle.emit('tokenRefreshed', { expiresAt: Date.now() + 120000, scope: 'openid' },
-        { accessToken: 'late', expiresAt: Date.now() + 120000, refreshAt: Date.now() + 60000 });
+        { authenticated: true, claims: { sub: 'u' }, token: { accessToken: 'late', expiresAt: Date.now() + 120000, refreshAt: Date.now() + 60000 } });
       assert.equal(heard.length, 1, 'no listener hears a late event');
       await assert.rejects(client.getToken(), isMezzoError(mezzo, 'client_closed'), 'a late event refills no cache');
     })();
