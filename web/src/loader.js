@@ -442,6 +442,18 @@ async function newClient(createHandle, redirectUri, runtime) {
     return handle[method](...args);
   });
 
+  // A renewal whose time passed while the machine slept or the tab's timers
+  // were throttled is made as soon as the page can tell: when the tab is
+  // shown again or the network is back (as the next getToken() would).
+  // Its outcome arrives as events, like a timer's renewal.
+  const wake = () => {
+    if (closed || cache === null || globalThis.document?.visibilityState === 'hidden') return;
+    if (Date.now() >= cache.refreshAt) client.getToken().catch(() => {});
+  };
+  const wakeSources = [[globalThis.document, 'visibilitychange'], [globalThis, 'online']]
+    .filter(([target]) => target && typeof target.addEventListener === 'function');
+  for (const [target, type] of wakeSources) target.addEventListener(type, wake);
+
   const callGo = (force) => call('getToken', force).then((t) => t.accessToken, (e) => {
     const err = toMezzoError(e);
     if (err.code === 'login_required') clearCache();
@@ -507,6 +519,7 @@ async function newClient(createHandle, redirectUri, runtime) {
       closed = true;
       apply(SIGNED_OUT);
       for (const set of listeners.values()) set.clear();
+      for (const [target, type] of wakeSources) target.removeEventListener(type, wake);
       try { handle.close(); } catch { /* already gone with the runtime */ }
     },
     async fetch(input, init) {

@@ -288,6 +288,60 @@ export function stubbedLoaderTests(loadFresh, server) {
     })();
   });
 
+  test('a renewal due while the tab slept is made when the tab is shown or the network is back, and close() removes those listeners', async () => {
+    const calls = [];
+    const saved = { document: globalThis.document, add: globalThis.addEventListener, remove: globalThis.removeEventListener };
+    const live = new Set(); // the listeners mezzo holds on the page's targets
+    const spied = (target, name) => {
+      const add = target.addEventListener.bind(target);
+      const remove = target.removeEventListener.bind(target);
+      target.addEventListener = (type, fn, o) => { live.add(`${name}:${type}`); add(type, fn, o); };
+      target.removeEventListener = (type, fn, o) => { live.delete(`${name}:${type}`); remove(type, fn, o); };
+      return target;
+    };
+    const doc = spied(new EventTarget(), 'document');
+    doc.visibilityState = 'visible';
+    const win = spied(new EventTarget(), 'window');
+    globalThis.document = doc;
+    globalThis.addEventListener = win.addEventListener.bind(win);
+    globalThis.removeEventListener = win.removeEventListener.bind(win);
+    let now = Date.now();
+    const realNow = Date.now;
+    Date.now = () => now;
+    try {
+      await withStub({ handle: renewingHandle(calls) }, async (mezzo) => {
+        const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+        assert.deepEqual([...live].sort(), ['document:visibilitychange', 'window:online']);
+        await client.getToken(); // signed in: token-1, refreshAt = now + 60 s
+        const settle = () => new Promise(setImmediate);
+        const cases = [
+          ['shown before the renewal time: nothing', 30000, () => doc.dispatchEvent(new Event('visibilitychange')), 1],
+          ['hidden past the renewal time: nothing yet', 70000, () => { doc.visibilityState = 'hidden'; doc.dispatchEvent(new Event('visibilitychange')); }, 1],
+          ['shown past the renewal time: one renewal', 70000, () => { doc.visibilityState = 'visible'; doc.dispatchEvent(new Event('visibilitychange')); }, 2],
+          ['online past the next renewal time: one renewal', 140000, () => win.dispatchEvent(new Event('online')), 3],
+        ];
+        for (const [name, at, fire, want] of cases) {
+          now = realNow() + at;
+          fire();
+          await settle();
+          assert.equal(calls.length, want, name);
+        }
+        client.close();
+        assert.deepEqual([...live], [], 'close() removes both listeners');
+        now += 120000;
+        doc.dispatchEvent(new Event('visibilitychange'));
+        win.dispatchEvent(new Event('online'));
+        await settle();
+        assert.equal(calls.length, 3, 'after close() neither event reaches Go');
+      })();
+    } finally {
+      Date.now = realNow;
+      if (saved.document === undefined) delete globalThis.document; else globalThis.document = saved.document;
+      if (saved.add === undefined) delete globalThis.addEventListener; else globalThis.addEventListener = saved.add;
+      if (saved.remove === undefined) delete globalThis.removeEventListener; else globalThis.removeEventListener = saved.remove;
+    }
+  });
+
   test('internal hooks are no listeners: on() cannot reach them, and close() silences them too', async () => {
     const calls = [];
     let handle;
