@@ -585,6 +585,32 @@ const connections = new Map(); // `${host} ${workerUrl}` → Promise<connection>
  * every listener gets sessionExpired (runtime_exited) with the signed-out
  * state, and the next connection() starts a fresh worker.
  */
+// PAGE_LOCK_PREFIX names the Web Lock each page holds while it lives (see
+// pageLock); worker.js accepts only names with it.
+const PAGE_LOCK_PREFIX = `mezzo-page@${VERSION}/`;
+let pageLockHeld = null; // Promise<string|null>, once per page
+
+/**
+ * pageLock resolves with the name of a Web Lock this page holds until it
+ * is gone (closed, reloaded, crashed), or null without Web Locks. A shared
+ * worker told the name requests the same lock, which it gets only then,
+ * and drops the page's port: ports do not pile up over reloads.
+ */
+function pageLock() {
+  if (!pageLockHeld) {
+    pageLockHeld = new Promise((resolve) => {
+      const locks = globalThis.navigator?.locks;
+      if (!locks?.request || !globalThis.crypto?.randomUUID) { resolve(null); return; }
+      const name = PAGE_LOCK_PREFIX + globalThis.crypto.randomUUID();
+      locks.request(name, () => {
+        resolve(name);
+        return new Promise(() => {}); // held until the page is gone
+      }).catch(() => resolve(null));
+    });
+  }
+  return pageLockHeld;
+}
+
 function connection(host, workerUrl, moduleUrl) {
   const key = `${host} ${workerUrl}`;
   if (!connections.has(key)) {
@@ -646,7 +672,8 @@ async function connect(host, workerUrl, moduleUrl) {
   worker.addEventListener('error', () => { if (!ready) rpc.dead('the worker script failed to load'); });
   let hello;
   try {
-    hello = await rpc.call('hello', { wasmUrl: moduleUrl }, { timeoutMs: RPC_DEFAULT_TIMEOUT_MS });
+    const lock = host === 'shared-worker' ? await pageLock() : null; // a dedicated worker dies with its page
+    hello = await rpc.call('hello', { wasmUrl: moduleUrl, pageLock: lock }, { timeoutMs: RPC_DEFAULT_TIMEOUT_MS });
   } catch (e) {
     rpc.dead();
     if (e.code === 'runtime_exited' || e.code === 'runtime_unavailable' || e.code === 'timeout') throw unavailable(e.description);

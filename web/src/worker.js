@@ -5,11 +5,14 @@
 // module here, streaming; load wasm_exec.js; run Go) it uses as the page
 // host does. Each connected page gets an rpcServer on its port:
 //
-//   hello({wasmUrl})             → {lock, marks}: starts the module once;
+//   hello({wasmUrl, pageLock})   → {lock, marks}: starts the module once;
 //                                  lock is the Web Lock this worker holds
 //                                  while it lives, marks the start-up marks
 //                                  made so far (later ones come as 'mark'
-//                                  events)
+//                                  events); pageLock, the Web Lock the page
+//                                  holds while it lives: once the worker
+//                                  gets it, the page is gone and its port
+//                                  is dropped (see dropPage)
 //   attach({options})            → {session}: the session for options —
 //                                  one Go client per distinct configuration
 //                                  (sessionKey), shared by every page that
@@ -72,9 +75,22 @@ function openSession(moduleUrl, options) {
   return sessions.get(key);
 }
 
+/**
+ * watchPage requests the lock a page holds while it lives (pageLock in
+ * loader.js): it is granted when the page is gone, and then gone() runs.
+ * Names without the prefix (a forged or stale page) are not watched.
+ */
+function watchPage(name, gone) {
+  const locks = globalThis.navigator?.locks;
+  if (typeof name !== 'string' || !name.startsWith(PAGE_LOCK_PREFIX) || name.length > 128 || !locks?.request) return false;
+  locks.request(name, () => { gone(); }).catch(() => {});
+  return true;
+}
+
 /** serve answers one page on port. */
 function serve(port) {
   let pageModule = null; // the module this page asked for in hello
+  let watched = false; // whether the page's lock is watched (once per port)
   /** attached returns the session params names, if this port attached to it. */
   const attached = (params, ctx) => {
     const s = sessionsById.get(params?.session);
@@ -92,10 +108,20 @@ function serve(port) {
   const server = rpcServer(port, {
     version: VERSION,
     handlers: {
-      async hello(params) {
+      async hello(params, ctx) {
         const url = moduleUrlFor(params?.wasmUrl, 'invalid_config', 'options.wasmUrl');
         await start(url);
         pageModule = url;
+        if (!watched && port !== globalThis) {
+          // The page is gone: detach it from every session (the sessions
+          // stay, for the next page), stop serving and close its port.
+          watched = watchPage(params?.pageLock, () => {
+            for (const s of sessionsById.values()) s.ports.delete(ctx);
+            server.close();
+            servers.delete(server);
+            port.close();
+          });
+        }
         return { lock: await lockHeld, marks: [...marked] };
       },
       async attach(params, ctx) {

@@ -182,6 +182,28 @@ test('a reload of the only tab keeps the session (the worker\'s extendedLifetime
   assert.equal(await tokenRequests(idp), 0);
 });
 
+test('the worker drops the port of a page that is gone: reloads and closed tabs leave no port behind', async () => {
+  const [last] = tabs;
+  const extra = await open(shared.origin);
+  for (let i = 0; i < 3; i++) {
+    await last.reload();
+    await last.waitForSelector('#status:is([data-state="signed-in"], [data-state="signed-out"])');
+  }
+  await extra.close();
+  const cdp = await b.browser.newBrowserCDPSession();
+  const worker = await workerSession(cdp, shared.origin);
+  // servers: one per connected page; ports: the pages attached to each session.
+  const live = async () => (await worker.send('Runtime.evaluate', {
+    expression: 'JSON.stringify({ servers: servers.size, ports: [...sessionsById.values()].map((s) => s.ports.size) })', returnByValue: true,
+  })).result.value;
+  const want = JSON.stringify({ servers: 1, ports: [1] });
+  let now = await live();
+  for (const end = Date.now() + 5000; now !== want && Date.now() < end; now = await live()) await new Promise((r) => { setTimeout(r, 50); });
+  assert.equal(now, want, 'one page left, attached once, after 3 reloads and a closed tab');
+  assert.equal(await state(last), 'signed-in', 'the session outlived every page that left');
+  await cdp.detach();
+});
+
 /**
  * tokenReplies waits until the worker (a workerSession with Network
  * enabled) has made at least n token requests of grantType to provider and
