@@ -24,7 +24,10 @@ before(async () => {
   assert.ok(existsSync(new URL('../../../web/dist/mezzo.wasm', import.meta.url)), 'web/dist missing: run make build');
   demo = await startDemoServer();
   tp = await startIntermezzo({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri] });
-  demo.setConfig(clientOptions(tp, demo.redirectUri));
+  // The page host: these scenarios end a session by reloading the page,
+  // which a SharedWorker's session would outlive (tabs.test.mjs covers the
+  // worker hosts).
+  demo.setConfig({ ...clientOptions(tp, demo.redirectUri), runtime: 'page' });
 
   ({ browser, page, errors: appErrors } = await openApp(demo.origin));
 });
