@@ -36,6 +36,8 @@ test('every count in "Tested guarantees" is the one make counts computes from th
     ['Boundary rules', goRows(c.go.wasm), []],
     ['JS API against the real provider', String(c.nodeSuites.api), []],
     ['Loaders', String(c.nodeSuites['loader-classic'] + c.nodeSuites['loader-esm']), []],
+    ['Callback rule', String(c.nodeSuites['callback-rule']), []],
+    ['RPC layer', String(c.nodeSuites.rpc), []],
     ['Hostile provider', String(c.nodeSuites.hostile), []],
     ['Intermezzo profile', String(c.nodeSuites.intermezzo), []],
     ['Faults', String(c.nodeSuites.faults), []],
