@@ -19,8 +19,10 @@ window.benchLib = {
         token_endpoint: cfg.endpoints.token,
         jwks_uri: cfg.endpoints.jwks,
       },
-      // Tokens in memory, like mezzo (the default is sessionStorage).
-      userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
+      // Tokens in memory, like mezzo (the default is sessionStorage), except
+      // on the reload row's pages (variant 'reload'): there it keeps its
+      // default store, sessionStorage, which is what restores a reload.
+      ...(cfg.variant === 'reload' ? {} : { userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }) }),
       // Its timer would renew a short-lived token in a loop; renewal here is
       // the explicit signinSilent() the stampede calls.
       automaticSilentRenew: false,
