@@ -96,6 +96,18 @@ export async function sharedWorkers(browserCdp, origin) {
 }
 
 /**
+ * closeSharedWorkers ends every shared worker of origin (CDP
+ * Target.closeTarget terminates a shared worker as chrome://inspect's
+ * "terminate" does); resolves how many there were.
+ */
+export async function closeSharedWorkers(browserCdp, origin) {
+  const { targetInfos } = await browserCdp.send('Target.getTargets');
+  const workers = targetInfos.filter((x) => x.type === 'shared_worker' && x.url.startsWith(`${origin}/`));
+  for (const t of workers) await browserCdp.send('Target.closeTarget', { targetId: t.targetId });
+  return workers.length;
+}
+
+/**
  * histogram reads one of Chromium's histograms (browser-wide, all
  * processes) as {bucketLow: count}. Renderer and worker histograms reach the
  * browser process only when it collects them: loading chrome://histograms

@@ -67,5 +67,4 @@ window.benchLib = {
   // auth0's getTokenSilently renews a token within 60 s of its expiry,
   // comparing whole seconds: one more second makes it certain.
   renewalDueAt: () => (lastRenewal ? lastRenewal.expiresAt - 60000 + 1000 : null),
-  memoryBytes: () => null,
 };

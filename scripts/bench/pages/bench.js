@@ -133,7 +133,6 @@
       return { ms: performance.now() - t0 };
     },
 
-    memoryBytes: () => lib.memoryBytes(),
     state: () => ({ ...B }),
   };
 })();

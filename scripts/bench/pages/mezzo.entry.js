@@ -42,5 +42,4 @@ window.benchLib = {
     const lifetime = lastRenewal.expiresAt - lastRenewal.at;
     return lastRenewal.expiresAt - Math.min(60000, lifetime / 2);
   },
-  memoryBytes: () => window.mezzo.runtimeStats()?.wasmMemoryBytes ?? null,
 };

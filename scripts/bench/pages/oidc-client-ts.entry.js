@@ -47,5 +47,4 @@ window.benchLib = {
   renewingGetToken: async () => (await mgr.signinSilent()).access_token,
   forceRefresh: async () => (await mgr.signinSilent()).access_token,
   renewalDueAt: () => null, // signinSilent always renews
-  memoryBytes: () => null,
 };
