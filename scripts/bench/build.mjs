@@ -2,6 +2,7 @@
 // the bytes the size metric reports are the bytes the server sends.
 //
 //   mezzo           web/dist/mezzo.wasm + mezzo.js (loader) + wasm_exec.js
+//                   (+ mezzo-worker.js, the runtime worker, once built)
 //                   + its glue (pages/mezzo.entry.js, minified like the others)
 //   auth0-spa-js    esbuild bundle of pages/auth0.entry.js (+ the library)
 //                   + auth0's token worker, self-hosted (see auth0.entry.js)
@@ -9,7 +10,7 @@
 //
 // Bundles: format iife, minify, platform browser, esbuild's defaults
 // otherwise (legal comments kept at the end, as a site would ship them).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -25,6 +26,22 @@ export const LIBS = ['mezzo', 'auth0', 'oidc'];
 export const LIB_NAMES = { mezzo: 'mezzo', auth0: 'auth0-spa-js', oidc: 'oidc-client-ts' };
 
 const JS = 'text/javascript; charset=utf-8';
+const TYPES = { '.wasm': 'application/wasm', '.js': JS, '.mjs': JS, '.ts': 'text/plain; charset=utf-8', '.mts': 'text/plain; charset=utf-8', '.map': 'application/json' };
+
+/**
+ * distFiles serves every file web/dist/ holds, under /dist/: the loaders,
+ * the module, and whatever a build adds (the runtime worker,
+ * mezzo-worker.js, once it exists), so a new host needs no change here.
+ */
+function distFiles() {
+  const out = {};
+  for (const name of readdirSync(dist)) {
+    const file = path.join(dist, name);
+    if (!statSync(file).isFile()) continue;
+    out[`/dist/${name}`] = { body: readFileSync(file), type: TYPES[path.extname(name)] ?? 'application/octet-stream' };
+  }
+  return out;
+}
 
 export function gzipSize(buf) {
   return zlib.gzipSync(buf, { level: 9 }).length;
@@ -68,9 +85,7 @@ export function packageVersion(name) {
 export async function buildAssets() {
   const auth0Worker = path.join(scripts, 'node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.worker.production.js');
   const files = {
-    '/dist/mezzo.wasm': { body: readFileSync(path.join(dist, 'mezzo.wasm')), type: 'application/wasm' },
-    '/dist/mezzo.js': { body: readFileSync(path.join(dist, 'mezzo.js')), type: JS },
-    '/dist/wasm_exec.js': { body: readFileSync(path.join(dist, 'wasm_exec.js')), type: JS },
+    ...distFiles(), // mezzo.wasm, mezzo.js, wasm_exec.js, mezzo-worker.js when built, ...
     '/b/mezzo.js': { body: await bundle('mezzo.entry.js'), type: JS },
     '/b/auth0.js': { body: await bundle('auth0.entry.js'), type: JS },
     '/b/auth0-worker.js': { body: readFileSync(auth0Worker), type: JS },
@@ -80,9 +95,10 @@ export async function buildAssets() {
   const assets = new Map();
   for (const [url, f] of Object.entries(files)) assets.set(url, { ...f, br: brotli(f.body) });
 
-  // What counts towards each library's download.
+  // What counts towards each library's download (the runtime worker's
+  // script too, once the build has one).
   const counted = {
-    mezzo: ['/dist/mezzo.wasm', '/dist/mezzo.js', '/dist/wasm_exec.js', '/b/mezzo.js'],
+    mezzo: ['/dist/mezzo.wasm', '/dist/mezzo.js', '/dist/wasm_exec.js', '/dist/mezzo-worker.js', '/b/mezzo.js'].filter((u) => assets.has(u)),
     auth0: ['/b/auth0.js', '/b/auth0-worker.js'],
     oidc: ['/b/oidc-client-ts.js'],
   };

@@ -5,13 +5,21 @@
 // take any endpoint, and are given these same proxy URLs, so all three pay
 // the same extra hop.
 //
-//   GET  /authorize               -> 302 to the provider's authorization endpoint (a navigation)
+//   GET  /authorize               -> 302 to the provider's authorization endpoint (a navigation);
+//                                    with response_mode=web_message, forwarded instead (below)
 //   POST /oauth/token (+OPTIONS)  -> forwarded to /api/id/v1/auth/token
 //   GET  /.well-known/jwks.json   -> forwarded to /api/id/v1/auth/jwks
 //
 // Forwarded requests keep their method, body and headers (Origin too, so the
 // provider's CORS answers as it would directly); replies are piped back
 // unchanged. Counts what passes, per route and method.
+//
+// A silent check with response_mode=web_message (auth0-spa-js's
+// checkSession: a hidden iframe) is forwarded rather than redirected:
+// auth0-spa-js accepts the iframe's postMessage only from its `domain`'s
+// origin, so the provider's answer must come from this origin. The
+// provider's session cookie reaches it all the same (cookies are per host,
+// not per port).
 import http from 'node:http';
 import { listenLoopback } from './server.mjs';
 
@@ -31,11 +39,12 @@ export async function startProxy(issuer) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://proxy');
     count(`${req.method} ${url.pathname}`);
-    if (url.pathname === '/authorize' && req.method === 'GET') {
+    const webMessage = url.pathname === '/authorize' && url.searchParams.get('response_mode') === 'web_message';
+    if (url.pathname === '/authorize' && req.method === 'GET' && !webMessage) {
       res.writeHead(302, { location: `${issuer}${PREFIX}/authorize${url.search}`, 'cache-control': 'no-store' }).end();
       return;
     }
-    const path = FORWARD[url.pathname];
+    const path = webMessage ? `${PREFIX}/authorize` : FORWARD[url.pathname];
     if (!path) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not mapped by the bench proxy');
       return;

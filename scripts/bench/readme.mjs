@@ -70,6 +70,26 @@ export function targets({ rows, sizes }) {
   const grew = mem.length >= 2 ? mem[mem.length - 1] - mem[0] : null;
   add(`no wasm memory growth after warm-up (${memRows.map((r) => r.label.replace('WebAssembly memory ', '')).join(' → ')})`,
     mem.map((v) => `${(v / 1048576).toFixed(2)} MiB`).join(' → '), grew === 0);
+  // Issue 11's targets, judged once the committed run has their rows.
+  const has = (id) => rows.some((r) => r.id === id);
+  const mezzoVsFastest = (id, max, label) => {
+    if (!has(id)) return;
+    const r = byId(rows, id);
+    const m = r.cells.mezzo;
+    if (m.value === null) { add(label, `n/a (${m.reason})`, false); return; }
+    const ratio = m.value / fastestPeer(r);
+    add(label, x(ratio), ratio <= max);
+  };
+  mezzoVsFastest('tab2.ms', 1.1, 'second tab ready (authenticated) ≤ 1.1× the fastest peer');
+  mezzoVsFastest('reload.ms', 1.1, 'reload to authenticated ≤ 1.1× the fastest peer');
+  if (has('mainthread.warm')) {
+    const r = byId(rows, 'mainthread.warm');
+    const m = r.cells.mezzo.value;
+    const over = m === null ? null : m - fastestPeer(r);
+    add('main-thread time during load (warm) ≤ the fastest peer + 5 ms',
+      over === null ? `n/a (${r.cells.mezzo.reason})` : `${over >= 0 ? '+' : '−'}${Math.abs(over).toFixed(1)} ms`, over !== null && over <= 5);
+  }
+  mezzoVsFastest('memory.tabs', 1.5, 'memory of 5 open tabs ≤ 1.5× the fastest peer');
   return out;
 }
 

@@ -25,6 +25,9 @@ const sampled = (samples) => {
 };
 const single = (value) => (typeof value === 'number' ? { value } : { value: null, reason: 'not measured' });
 const na = (reason) => ({ value: null, reason });
+// A yes/no per sample (unit 'share'): the share of yes, shown as yes/no.
+const share = (flags) => (flags.length ? { value: flags.filter(Boolean).length / flags.length, yes: flags.filter(Boolean).length, n: flags.length } : na('not measured'));
+const hosts = (samples) => [...new Set(samples.map((x) => x.runtime ?? 'page'))].join(', ');
 
 /** rows builds the table's rows from the raw measurements. */
 export function buildRows(raw) {
@@ -114,11 +117,53 @@ export function buildRows(raw) {
     row(`memory.total.${cycles}`, `JS heap + WebAssembly memory ${label}`, 'bytes',
       perLib((lib) => single(mem(lib, cycles, 'jsHeapBytes') === null ? null : mem(lib, cycles, 'jsHeapBytes') + (mem(lib, cycles, 'wasmBytes') ?? 0))));
   }
+  // ---- one session per browser (issue 11): second tab, reload, main
+  // thread, open tabs, code cache. README.md beside this file says how.
+  const tab2 = (lib) => raw.secondTab?.[lib] ?? [];
+  row('tab2.ms', 'Second tab ready, another tab signed in (mezzo: ready and authenticated)', 'ms', perLib((lib) => {
+    const s = tab2(lib);
+    if (!s.length) return na('not measured');
+    // The peers start signed out in a new tab: their time is to answer at all.
+    if (lib !== 'mezzo') return sampled(s.map((x) => x.readyAt));
+    const ok = s.filter((x) => x.authenticated);
+    return ok.length === s.length ? sampled(ok.map((x) => x.readyAt))
+      : na(`not authenticated in ${s.length - ok.length} of ${s.length} second tabs; runtime: ${hosts(s)}`);
+  }));
+  row('tab2.authenticated', 'Second tab authenticated when ready', 'share', perLib((lib) => share(tab2(lib).map((x) => x.authenticated))));
+  const reload = (lib) => raw.reload?.[lib] ?? [];
+  row('reload.ms', 'Reload to authenticated, one tab', 'ms', perLib((lib) => {
+    const s = reload(lib);
+    if (!s.length) return na('not measured');
+    const ok = s.filter((x) => x.authenticated);
+    return ok.length === s.length ? sampled(ok.map((x) => x.readyAt))
+      : na(`not authenticated after ${s.length - ok.length} of ${s.length} reloads; runtime: ${hosts(s)}`);
+  }));
+  row('reload.authenticated', 'Reload: authenticated when ready', 'share', perLib((lib) => share(reload(lib).map((x) => x.authenticated))));
+  for (const [k, label] of [['cold', 'first visit (empty caches)'], ['warm', 'later visits']]) {
+    row(`mainthread.${k}`, `Main-thread time during load, ${label}`, 'ms',
+      perLib((lib) => sampled((raw.mainThread?.[k]?.[lib] ?? []).map((x) => x.taskMs))));
+  }
+  row('memory.tabs', `Memory of ${raw.config.tabs} open tabs (JS heaps + WebAssembly memory, workers included)`, 'bytes',
+    perLib((lib) => single(raw.tabsMemory?.[lib] ? raw.tabsMemory[lib].jsHeapBytes + raw.tabsMemory[lib].wasmBytes : null)));
+  const cache = (visit) => raw.codeCache?.[visit] ?? [];
+  const cacheCell = (visit) => {
+    const s = cache(visit);
+    if (!s.length) return na('not measured');
+    const compiled = s.filter((x) => Object.keys(x.caching).length);
+    if (!compiled.length) return na('no compile on this visit: the runtime was still alive');
+    return share(compiled.map((x) => (x.caching['1'] ?? 0) > 0));
+  };
+  row('codecache.stored', 'WebAssembly code cache: V8 stored code during the 1st visit', 'share',
+    perLib((lib) => (lib === 'mezzo' ? share(cache('warm').map((x) => x.serializedBefore > 0)) : na('no WebAssembly'))));
+  for (const [k, label] of [['warm', '2nd visit'], ['hot', '3rd visit']]) {
+    row(`codecache.${k}`, `WebAssembly code cache hit, ${label}`, 'share', perLib((lib) => (lib === 'mezzo' ? cacheCell(k) : na('no WebAssembly'))));
+  }
+
   for (const r of rows) {
     r.ratios = {};
     for (const p of PEERS) {
       const m = r.cells.mezzo.value; const v = r.cells[p].value;
-      r.ratios[p] = typeof m === 'number' && typeof v === 'number' && v > 0 && m > 0 ? m / v : null;
+      r.ratios[p] = r.unit !== 'share' && typeof m === 'number' && typeof v === 'number' && v > 0 && m > 0 ? m / v : null;
     }
   }
   return rows;
@@ -137,6 +182,7 @@ const unitSuffix = { ms: ' ms', 'ns/call': ' ns', requests: '', calls: '', bytes
 
 function cellText(c, unit) {
   if (c.value === null) return `n/a (${c.reason})`;
+  if (unit === 'share') return `${c.yes === c.n ? 'yes' : c.yes === 0 ? 'no' : 'partly'} (${c.yes} of ${c.n})`;
   const main = `${fmt(c.value, unit)}${unitSuffix[unit] ?? ''}`;
   if (c.n && c.n > 1 && c.min !== c.max) return `${main} (${fmt(c.min, unit)}–${fmt(c.max, unit)})`;
   return main;

@@ -4,7 +4,8 @@
 // what each metric means and the fairness choices.
 //
 //   BENCH_RUNS=15 (default)  runs per timed metric; BENCH_RUNS=3 for a smoke run
-//   BENCH_ONLY=login,memory  only these phases (load, login, stampede, memory)
+//   BENCH_ONLY=login,memory  only these phases (load, login, stampede, memory,
+//                            tabs, reload, mainthread, codecache)
 //   BENCH_MEZZO_OPTIONS=JSON  extra createClient options for mezzo (a variant)
 //   BENCH_OUT=dir             write the results there (default bench-results/)
 //   BENCH_REFRESH_CYCLES=1000 forced refreshes in the memory phase (a multiple of 100)
@@ -23,10 +24,12 @@ import { buildAssets, packageVersion, repo, LIBS, LIB_NAMES } from './build.mjs'
 import { startBenchServer, contentSecurityPolicy } from './server.mjs';
 import { startProxy } from './proxy.mjs';
 import { buildRows, writeReport } from './report.mjs';
+import { mainThreadMs, realmMemory, dedicatedWorkers, sharedWorkers, closeSharedWorkers, histogram, histogramDelta } from './probe.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-// BENCH_ONLY=load,login,stampede,memory runs only those phases (for work on
-// the harness; the other rows then read "not measured").
+// BENCH_ONLY=load,login,stampede,memory,tabs,reload,mainthread,codecache runs
+// only those phases (for work on the harness; the other rows then read "not
+// measured").
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
 // BENCH_MEZZO_OPTIONS='{"idTokenSignature":"tls"}' adds options to mezzo's
 // createClient, to measure a variant; recorded in the results.
@@ -35,6 +38,10 @@ const STAMPEDE_CALLS = 1000;
 const REFRESH_CYCLES = Number(process.env.BENCH_REFRESH_CYCLES ?? 1000);
 const SCOPE = 'openid profile email offline_access';
 const OUT = path.resolve(repo, process.env.BENCH_OUT ?? 'bench-results');
+// The slow new phases take fewer runs (README.md, "The metrics").
+const TABS = 5; // the memory of this many open tabs
+const CODECACHE_RUNS = Math.min(RUNS, 2); // a fresh browser and three 3 s visits each
+const CODECACHE_HOLD_MS = 3000; // each visit stays open this long: V8 caches 2 s after its last tier-up
 
 // Each scenario is one provider (its own process, client and token
 // lifetime) behind its own proxy, so counts never mix.
@@ -44,12 +51,16 @@ const OUT = path.resolve(repo, process.env.BENCH_OUT ?? 'bench-results');
 //    token (4 s -> 2 s); auth0-spa-js renews within 60 s of expiry
 //    (62 s -> after 2–3 s); oidc-client-ts's signinSilent() always renews.
 //  - mem: 1 s tokens for the refresh churn.
+//  - reload: the reload row; its pages run each library as its users get it
+//    for a reload (variant 'reload', see pages/*.entry.js), and its provider
+//    answers response_mode=web_message (auth0-spa-js's silent check).
 const SCENARIOS = {
   long: { ttl: 3600, libs: LIBS },
   'storm-mezzo': { ttl: 4, libs: ['mezzo'] },
   'storm-auth0': { ttl: 62, libs: ['auth0'] },
   'storm-oidc': { ttl: 4, libs: ['oidc'] },
   mem: { ttl: 1, libs: LIBS },
+  reload: { ttl: 3600, libs: LIBS, variant: 'reload', webMessage: true },
 };
 
 class BenchError extends Error {}
@@ -186,11 +197,17 @@ async function measureLogin(env, raw) {
   try {
     const page = b.context.pages()[0] ?? await b.context.newPage();
     const { idp } = env.scenarios.long;
+    const browserCdp = await b.context.browser().newBrowserCDPSession();
     let current = null;
     watchPage(page, env, () => current);
     for (let r = 0; r < RUNS; r++) {
       for (const lib of rotate(LIBS, r)) {
         current = lib;
+        // Every login starts signed out: a runtime worker that outlived the
+        // last run's pages (a SharedWorker with extendedLifetime keeps the
+        // session) is ended first, as when a user comes back another day.
+        await page.goto('about:blank');
+        await closeSharedWorkers(browserCdp, env.origin);
         env.scenarios.long.proxy.resetCounts();
         const st = await login(page, env, lib, 'long', { freshSession: true });
         // readyAt: when, in the callback page's life, the callback began.
@@ -251,12 +268,13 @@ async function measureMemory(env, raw) {
     for (const lib of LIBS) {
       const page = await b.context.newPage();
       watchPage(page, env, lib);
-      const cdp = await b.context.newCDPSession(page);
       const checkpoints = [];
+      // The page, its dedicated workers and the origin's shared workers (a
+      // runtime worker holds mezzo's module; auth0-spa-js's token worker
+      // its refresh logic), as for the open tabs (tabsMemory).
       const measure = async (cycles) => {
-        await cdp.send('HeapProfiler.collectGarbage');
-        const { usedSize } = await cdp.send('Runtime.getHeapUsage');
-        checkpoints.push({ cycles, jsHeapBytes: usedSize, wasmBytes: await page.evaluate(() => window.__benchApi.memoryBytes()) });
+        const m = await tabsMemory(b, env, [page]);
+        checkpoints.push({ cycles, jsHeapBytes: m.jsHeapBytes, wasmBytes: m.wasmBytes, realms: m.realms.length });
       };
       await page.goto(`${env.origin}/${lib}/mem/`);
       await waitReady(page, `${LIB_NAMES[lib]} memory`);
@@ -270,11 +288,178 @@ async function measureMemory(env, raw) {
         await measure(done);
       }
       raw.memory[lib] = { checkpoints, refreshMs: ms };
-      await cdp.detach();
       await page.close();
     }
   } finally {
     await closeBrowser(b);
+  }
+}
+
+/** openTab opens a new tab of lib's page for scenario and waits until its client answers. */
+async function openTab(b, env, lib, scenario, what) {
+  const page = await b.context.newPage();
+  watchPage(page, env, lib);
+  await page.goto(`${env.origin}/${lib}/${scenario}/`, { timeout: 30000 });
+  return { page, st: await waitReady(page, what) };
+}
+
+/**
+ * measureTabs: per library, in a fresh browser, sign in in one tab; then
+ * the second tab, RUNS times (opened while the first is signed in, timed
+ * until its client answers, closed); then TABS tabs open at once and their
+ * memory: every page's JS heap and WebAssembly memory, its dedicated
+ * workers', and the origin's shared workers' (each isolate counted once).
+ */
+async function measureTabs(env, raw) {
+  log(`second tab: ${RUNS} runs × ${LIBS.length} libraries; memory of ${TABS} open tabs`);
+  for (const lib of LIBS) {
+    const b = await openBrowser();
+    try {
+      const first = b.context.pages()[0] ?? await b.context.newPage();
+      watchPage(first, env, lib);
+      await login(first, env, lib, 'long', { freshSession: true });
+      for (let r = 0; r < RUNS; r++) {
+        const { page, st } = await openTab(b, env, lib, 'long', `${LIB_NAMES[lib]} second tab`);
+        raw.secondTab[lib].push({ readyAt: st.readyAt, authenticated: st.authenticatedAtStart === true, runtime: st.runtime });
+        await page.close();
+      }
+      const tabs = [first];
+      while (tabs.length < TABS) tabs.push((await openTab(b, env, lib, 'long', `${LIB_NAMES[lib]} tab ${tabs.length + 1}`)).page);
+      raw.tabsMemory[lib] = await tabsMemory(b, env, tabs);
+    } finally {
+      await closeBrowser(b);
+    }
+  }
+}
+
+/** tabsMemory sums the memory of pages, their dedicated workers and the origin's shared workers, each isolate once. */
+async function tabsMemory(b, env, pages) {
+  const seen = new Set();
+  const realms = [];
+  const add = async (kind, url, send) => {
+    const m = await withTimeout(realmMemory(send), 30000, `memory of ${url}`);
+    realms.push({ kind, url: url.replace(env.origin, ''), ...m, counted: !seen.has(m.isolate) });
+    seen.add(m.isolate);
+  };
+  for (const page of pages) {
+    const cdp = await b.context.newCDPSession(page);
+    await add('page', page.url().split('?')[0], (m, p) => cdp.send(m, p));
+    for (const w of await dedicatedWorkers(cdp)) { await add('worker', w.url, w.send); w.send.close(); }
+    await cdp.detach();
+  }
+  const browserCdp = await b.context.browser().newBrowserCDPSession();
+  for (const w of await sharedWorkers(browserCdp, env.origin)) { await add('shared_worker', w.url, w.send); await w.detach(); }
+  await browserCdp.detach();
+  const counted = realms.filter((x) => x.counted);
+  return { realms, jsHeapBytes: counted.reduce((n, x) => n + x.jsHeapBytes, 0), wasmBytes: counted.reduce((n, x) => n + x.wasmBytes, 0) };
+}
+
+/**
+ * measureReload: per library one tab of the reload scenario (each library
+ * as its users get it for a reload), signed in once; then RUNS reloads of
+ * that one tab (rotating the library order), each timed from the reload's
+ * navigation until the client answers, and whether it answers
+ * authenticated.
+ */
+async function measureReload(env, raw) {
+  log(`reload to authenticated: ${RUNS} runs × ${LIBS.length} libraries, one tab each`);
+  const b = await openBrowser();
+  try {
+    const pages = {};
+    for (const lib of LIBS) {
+      const page = await b.context.newPage();
+      watchPage(page, env, lib);
+      await login(page, env, lib, 'reload', { freshSession: lib === LIBS[0] });
+      // What an app does after its callback: drop code and state from the
+      // address bar, so that a reload is a plain start.
+      await page.evaluate((p) => history.replaceState(null, '', p), `/${lib}/reload/`);
+      pages[lib] = page;
+    }
+    for (let r = 0; r < RUNS; r++) {
+      for (const lib of rotate(LIBS, r)) {
+        await pages[lib].reload({ timeout: 30000 });
+        const st = await waitReady(pages[lib], `${LIB_NAMES[lib]} reload`);
+        raw.reload[lib].push({ readyAt: st.readyAt, authenticated: st.authenticatedAtStart === true, runtime: st.runtime });
+      }
+    }
+  } finally {
+    await closeBrowser(b);
+  }
+}
+
+/**
+ * measureMainThread: in one fresh browser, RUNS loads of each library's
+ * page in a new tab each (rotating the order); the first of each library
+ * meets empty caches (cold), the others warm ones. The page's main-thread
+ * task time (probe.mjs, mainThreadMs) from before the navigation until the
+ * client answers; the harness awaits the driver's promise instead of
+ * polling, so that it adds no work of its own to the page.
+ */
+async function measureMainThread(env, raw) {
+  log(`main-thread time during load: ${RUNS} runs × ${LIBS.length} libraries`);
+  const b = await openBrowser();
+  try {
+    for (let r = 0; r < RUNS; r++) {
+      for (const lib of rotate(LIBS, r)) {
+        const page = await b.context.newPage();
+        watchPage(page, env, lib);
+        const cdp = await b.context.newCDPSession(page);
+        await cdp.send('Performance.enable');
+        const before = await mainThreadMs(cdp);
+        await page.goto(`${env.origin}/${lib}/long/`, { timeout: 30000, waitUntil: 'domcontentloaded' }); // the driver (defer) has run
+        await withTimeout(page.evaluate(() => window.__benchDone), 30000, `${LIB_NAMES[lib]} main thread`);
+        const after = await mainThreadMs(cdp);
+        const st = await waitReady(page, `${LIB_NAMES[lib]} main thread`);
+        // A navigation that moved to another renderer process restarts its counters.
+        const base = after.taskMs >= before.taskMs ? before : { taskMs: 0, scriptMs: 0 };
+        raw.mainThread[r === 0 ? 'cold' : 'warm'][lib].push({ taskMs: after.taskMs - base.taskMs, scriptMs: after.scriptMs - base.scriptMs, readyAt: st.readyAt, runtime: st.runtime });
+        await cdp.detach();
+        await page.close();
+      }
+    }
+  } finally {
+    await closeBrowser(b);
+  }
+}
+
+/**
+ * measureCodeCache: CODECACHE_RUNS fresh browsers; in each, three visits
+ * to mezzo's page (as in the load rows), each held CODECACHE_HOLD_MS, and
+ * after each the change in Chromium's V8.WasmCodeCaching histogram
+ * (recorded by Blink when a streamed module looks for cached code: bucket
+ * 0 miss, 1 hit, 2 invalid entry, 3 no cache handler) and in
+ * V8.WasmSerializationTimeMilliSeconds (a sample each time V8 handed
+ * compiled code to the cache).
+ */
+async function measureCodeCache(env, raw) {
+  log(`WebAssembly code cache: ${CODECACHE_RUNS} fresh browsers × 3 visits to mezzo's page`);
+  for (let r = 0; r < CODECACHE_RUNS; r++) {
+    const b = await openBrowser();
+    try {
+      const page = b.context.pages()[0] ?? await b.context.newPage();
+      watchPage(page, env, 'mezzo');
+      const sync = await b.context.newPage();
+      const browserCdp = await b.context.browser().newBrowserCDPSession();
+      const read = async () => ({
+        caching: await histogram(browserCdp, sync, 'V8.WasmCodeCaching'),
+        serialized: Object.values(await histogram(browserCdp, sync, 'V8.WasmSerializationTimeMilliSeconds')).reduce((n, c) => n + c, 0),
+      });
+      let before = await read();
+      for (const visit of ['cold', 'warm', 'hot']) {
+        if (visit !== 'cold') await page.goto('about:blank');
+        await page.goto(`${env.origin}/mezzo/long/`, { timeout: 30000 });
+        const st = await waitReady(page, `mezzo code cache (${visit})`);
+        await sleep(CODECACHE_HOLD_MS);
+        const after = await read();
+        if (visit !== 'cold') {
+          raw.codeCache[visit].push({ caching: histogramDelta(before.caching, after.caching), serializedBefore: before.serialized, runtime: st.runtime, compiledAt: st.marks['mezzo:compiled'] });
+        }
+        before = after;
+      }
+      await browserCdp.detach();
+    } finally {
+      await closeBrowser(b);
+    }
   }
 }
 
@@ -327,7 +512,7 @@ async function startProviders(server) {
   const env = { origin: server.origin, scenarios: {}, pageErrors: [] };
   await Promise.all(Object.entries(SCENARIOS).map(async ([name, sc]) => {
     const redirectUris = sc.libs.map((lib) => `${server.origin}/${lib}/${name}/cb`);
-    const idp = await startIdp({ accessTokenTtl: sc.ttl, redirectUris, clientId: `bench-${name}` });
+    const idp = await startIdp({ accessTokenTtl: sc.ttl, redirectUris, clientId: `bench-${name}`, webMessage: sc.webMessage });
     idpChildren.push(idp.child);
     cleanups.push(() => idp.stop());
     const proxy = await startProxy(idp.issuer);
@@ -340,7 +525,7 @@ async function startProviders(server) {
 /** servePages sets one CSP for every page (all providers and proxies) and a page per library and scenario. */
 function servePages(server, env, heads) {
   const origins = Object.values(env.scenarios).flatMap((s) => [s.proxy.origin, s.idp.issuer]);
-  server.setCsp(contentSecurityPolicy(origins));
+  server.setCsp(contentSecurityPolicy(origins, Object.values(env.scenarios).map((s) => s.proxy.origin)));
   const template = readFileSync(new URL('./pages/page.html', import.meta.url), 'utf8');
   const escAttr = (s) => s.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
   const pages = new Map();
@@ -354,6 +539,7 @@ function servePages(server, env, heads) {
         endpoints: sc.proxy.endpoints,
         auth0WorkerUrl: '/b/auth0-worker.js',
         mezzoOptions: MEZZO_OPTIONS,
+        ...(sc.variant ? { variant: sc.variant } : {}),
       };
       pages.set(`${lib}/${name}`, template
         .replaceAll('{{LIB}}', LIB_NAMES[lib])
@@ -368,7 +554,7 @@ function servePages(server, env, heads) {
 function newRaw(server, sizes) {
   const empty = () => Object.fromEntries(LIBS.map((l) => [l, []]));
   return {
-    config: { runs: RUNS, only: ONLY, mezzoOptions: MEZZO_OPTIONS, stampedeCalls: STAMPEDE_CALLS, refreshCycles: REFRESH_CYCLES, scope: SCOPE, csp: server.csp(),
+    config: { runs: RUNS, only: ONLY, tabs: TABS, codeCacheRuns: CODECACHE_RUNS, codeCacheHoldMs: CODECACHE_HOLD_MS, mezzoOptions: MEZZO_OPTIONS, stampedeCalls: STAMPEDE_CALLS, refreshCycles: REFRESH_CYCLES, scope: SCOPE, csp: server.csp(),
       scenarios: Object.fromEntries(Object.entries(SCENARIOS).map(([k, v]) => [k, { accessTokenTtl: v.ttl, libs: v.libs }])) },
     sizes,
     load: { cold: empty(), warm: empty(), hot: empty() },
@@ -378,6 +564,12 @@ function newRaw(server, sizes) {
     getToken: empty(),
     stampede: empty(),
     memory: {},
+    secondTab: empty(), // per sample: {readyAt, authenticated, runtime}
+    tabsMemory: {}, // per library: {tabs: [...], workers: [...], total}
+    reload: empty(), // per sample: {readyAt, authenticated, runtime}
+    mainThread: { cold: empty(), warm: empty() }, // per sample: {taskMs, scriptMs, readyAt}
+    codeCache: { warm: [], hot: [] }, // mezzo, per run: {caching: {bucket: count}, serializedBefore, runtime, compiledAt}
+    phaseSeconds: {}, // how long each phase took
   };
 }
 
@@ -390,10 +582,18 @@ async function readChromiumVersion(env) {
 
 /** measure runs the phases (all, or BENCH_ONLY's) and fails on any uncaught page error. */
 async function measure(env, raw) {
-  const phases = { load: measureLoad, login: measureLogin, stampede: measureStampede, memory: measureMemory };
+  const phases = {
+    load: measureLoad, login: measureLogin, stampede: measureStampede, memory: measureMemory,
+    tabs: measureTabs, reload: measureReload, mainthread: measureMainThread, codecache: measureCodeCache,
+  };
+  const unknown = (ONLY ?? []).filter((n) => !phases[n]);
+  if (unknown.length) fail(`BENCH_ONLY: unknown phase ${unknown.join(', ')}; the phases are ${Object.keys(phases).join(', ')}`);
   for (const [name, phase] of Object.entries(phases)) {
     if (ONLY && !ONLY.includes(name)) continue;
+    const t0 = Date.now();
     await phase(env, raw);
+    raw.phaseSeconds[name] = Math.round((Date.now() - t0) / 1000);
+    log(`${name}: ${raw.phaseSeconds[name]} s`);
   }
   if (env.pageErrors.length) fail(`uncaught errors on the bench pages:\n  ${env.pageErrors.join('\n  ')}`);
 }

@@ -15,11 +15,21 @@ import { contentSecurityPolicy as demoPolicy } from '../dev/demo-server.mjs';
 
 /**
  * contentSecurityPolicy is the demo's policy (../dev/demo-server.mjs) with
- * connect-src opened to every provider. mezzo needs 'wasm-unsafe-eval' to
+ * connect-src opened to every provider, plus `worker-src 'self'` (mezzo's
+ * runtime in a SharedWorker or Worker from /dist/, auth0-spa-js's self-hosted
+ * token worker) and frame-src for frameOrigins (the proxies: auth0-spa-js's
+ * silent check runs in a hidden iframe). mezzo needs 'wasm-unsafe-eval' to
  * compile WebAssembly; the peers get the same header, which grants them
  * nothing they use. No 'unsafe-eval', no inline script, no blob: workers.
+ * Every response carries it, worker scripts too: a worker's own policy
+ * comes from its script's response, and this one gives it what a runtime
+ * worker needs ('wasm-unsafe-eval' and connect-src to the providers).
  */
-export const contentSecurityPolicy = (connectOrigins) => demoPolicy(connectOrigins.join(' '));
+export const contentSecurityPolicy = (connectOrigins, frameOrigins = []) => [
+  demoPolicy(connectOrigins.join(' ')),
+  "worker-src 'self'",
+  ...(frameOrigins.length ? [`frame-src ${frameOrigins.join(' ')}`] : []),
+].join('; ');
 
 /** listenLoopback starts server on a free port of 127.0.0.1 and returns its origin. */
 export async function listenLoopback(server) {

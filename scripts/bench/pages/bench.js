@@ -34,6 +34,9 @@
     // Load to ready: navigation start is performance.now() === 0.
     B.readyAt = performance.now();
     B.authenticatedAtStart = authenticated;
+    // Where the library runs (mezzo: client.runtime, 'page' before it had
+    // one; the peers run in the page).
+    B.runtime = lib.runtime ? lib.runtime() : 'page';
     // mezzo's start-up moments (web/src/loader.js puts them on the timeline).
     B.marks = Object.fromEntries(['mezzo:compiled', 'mezzo:started']
       .map((n) => [n, performance.getEntriesByName(n)[0]?.startTime ?? null]));
@@ -58,7 +61,9 @@
     }
     B.state = 'ready';
   }
-  main().catch((e) => { B.state = 'error'; B.error = errText(e); });
+  // The harness can await this instead of polling (the main-thread phase:
+  // a poll is itself main-thread work).
+  window.__benchDone = main().catch((e) => { B.state = 'error'; B.error = errText(e); });
 
   window.__benchApi = {
     // Starts a login; the page navigates away. The start time survives the
@@ -128,7 +133,6 @@
       return { ms: performance.now() - t0 };
     },
 
-    memoryBytes: () => lib.memoryBytes(),
     state: () => ({ ...B }),
   };
 })();

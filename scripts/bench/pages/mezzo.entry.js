@@ -22,6 +22,8 @@ window.benchLib = {
     client.on('tokenRefreshed', (d) => { lastRenewal = { expiresAt: d.expiresAt, at: Date.now() }; });
     return client.isAuthenticated();
   },
+  // Which host runs the Go runtime (issue 11); a build without hosts runs it in the page.
+  runtime: () => client.runtime ?? 'page',
   isCallback: () => client.isRedirectCallback(),
   callback: () => client.handleRedirectCallback(),
   isAuthenticated: async () => client.isAuthenticated(),
@@ -40,5 +42,4 @@ window.benchLib = {
     const lifetime = lastRenewal.expiresAt - lastRenewal.at;
     return lastRenewal.expiresAt - Math.min(60000, lifetime / 2);
   },
-  memoryBytes: () => window.mezzo.runtimeStats()?.wasmMemoryBytes ?? null,
 };

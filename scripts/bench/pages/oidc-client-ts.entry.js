@@ -19,8 +19,10 @@ window.benchLib = {
         token_endpoint: cfg.endpoints.token,
         jwks_uri: cfg.endpoints.jwks,
       },
-      // Tokens in memory, like mezzo (the default is sessionStorage).
-      userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
+      // Tokens in memory, like mezzo (the default is sessionStorage), except
+      // on the reload row's pages (variant 'reload'): there it keeps its
+      // default store, sessionStorage, which is what restores a reload.
+      ...(cfg.variant === 'reload' ? {} : { userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }) }),
       // Its timer would renew a short-lived token in a loop; renewal here is
       // the explicit signinSilent() the stampede calls.
       automaticSilentRenew: false,
@@ -45,5 +47,4 @@ window.benchLib = {
   renewingGetToken: async () => (await mgr.signinSilent()).access_token,
   forceRefresh: async () => (await mgr.signinSilent()).access_token,
   renewalDueAt: () => null, // signinSilent always renews
-  memoryBytes: () => null,
 };

@@ -10,13 +10,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /**
  * startIdp spawns server.mjs and resolves once it prints its ready line.
  * @param {{port?: number, accessTokenTtl?: number, refreshTokenTtl?: number,
- *          redirectUris?: string[], postLogoutRedirectUris?: string[], clientId?: string}} opts
+ *          redirectUris?: string[], postLogoutRedirectUris?: string[], clientId?: string,
+ *          webMessage?: boolean}} opts
  */
 export function startIdp(opts = {}) {
   const args = [path.join(here, 'server.mjs'), '--port', String(opts.port ?? 0)];
   if (opts.accessTokenTtl !== undefined) args.push('--access-token-ttl', String(opts.accessTokenTtl));
   if (opts.refreshTokenTtl !== undefined) args.push('--refresh-token-ttl', String(opts.refreshTokenTtl));
   if (opts.clientId) args.push('--client-id', opts.clientId);
+  if (opts.webMessage) args.push('--web-message');
   for (const u of opts.redirectUris ?? []) args.push('--redirect-uri', u);
   for (const u of opts.postLogoutRedirectUris ?? []) args.push('--post-logout-redirect-uri', u);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', opts.quiet === false ? 'inherit' : 'pipe'] });

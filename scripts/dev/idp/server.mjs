@@ -3,6 +3,7 @@
 //
 //   node scripts/dev/idp/server.mjs [--port N] [--access-token-ttl S] [--refresh-token-ttl S]
 //        [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--client-id ID]
+//        [--web-message]
 //
 // Prints one JSON line when ready: {"ready":true,"issuer",...}; logs go to
 // stderr. Keys (signing and cookie) are generated at start; none is ever
@@ -20,6 +21,9 @@ const { values: flags } = parseArgs({
     'redirect-uri': { type: 'string', multiple: true },
     'post-logout-redirect-uri': { type: 'string', multiple: true },
     'client-id': { type: 'string', default: 'mezzo-demo' },
+    // response_mode=web_message (draft-sakimura-oauth-wmrm-01), which
+    // auth0-spa-js's silent check uses; only the bench turns it on.
+    'web-message': { type: 'boolean', default: false },
   },
 });
 
@@ -182,6 +186,7 @@ export async function main() {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
+      webMessageResponseMode: { enabled: flags['web-message'], ack: 'individual-draft-01' },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
