@@ -115,8 +115,8 @@ export async function buildAssets() {
   // Each library's tags in the shared page, after which /bench.js runs.
   const heads = {
     mezzo: [
-      // As README recommends: fetch (and stream-compile) the module while the page parses.
-      '<link rel="preload" href="/dist/mezzo.wasm" as="fetch" type="application/wasm" crossorigin>',
+      // As README shows: no <link rel="preload"> of the module, which the
+      // SharedWorker host (the default) fetches and compiles itself.
       '<script src="/dist/mezzo.js" defer></script>',
       '<script src="/b/mezzo.js" defer></script>',
     ],
