@@ -108,7 +108,7 @@ test-fuzz fuzz:
 	fi; \
 	for t in $$got; do \
 	  echo "fuzz $$t ($(FUZZTIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkce >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkce; exit 1; }; \
+	  out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkce 2>&1) || { echo "$$out"; exit 1; }; \
 	done
 
 test-wasm:
