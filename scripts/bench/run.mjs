@@ -348,7 +348,15 @@ async function tabsMemory(b, env, pages) {
     await cdp.detach();
   }
   const browserCdp = await b.context.browser().newBrowserCDPSession();
-  for (const w of await sharedWorkers(browserCdp, env.origin)) { await add('shared_worker', w.url, w.send); await w.detach(); }
+  for (const w of await sharedWorkers(browserCdp, env.origin)) {
+    // A shared worker ended over CDP (login's fresh session) can stay
+    // listed for a while without answering: one that does not answer a
+    // cheap probe within 5 s is recorded as gone, not measured.
+    const alive = await within(w.send('Runtime.getIsolateId'), 5000, 'probe').then(() => true, () => false);
+    if (alive) await add('shared_worker', w.url, w.send);
+    else realms.push({ kind: 'shared_worker', url: w.url.replace(env.origin, ''), gone: true, counted: false });
+    await w.detach();
+  }
   await browserCdp.detach();
   const counted = realms.filter((x) => x.counted);
   return { realms, jsHeapBytes: counted.reduce((n, x) => n + x.jsHeapBytes, 0), wasmBytes: counted.reduce((n, x) => n + x.wasmBytes, 0) };
