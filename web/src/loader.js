@@ -598,17 +598,27 @@ let pageLockHeld = null; // Promise<string|null>, once per page
  */
 function pageLock() {
   if (!pageLockHeld) {
-    pageLockHeld = new Promise((resolve) => {
-      const locks = globalThis.navigator?.locks;
-      if (!locks?.request || !globalThis.crypto?.randomUUID) { resolve(null); return; }
-      const name = PAGE_LOCK_PREFIX + globalThis.crypto.randomUUID();
-      locks.request(name, () => {
-        resolve(name);
-        return new Promise(() => {}); // held until the page is gone
-      }).catch(() => resolve(null));
-    });
+    pageLockHeld = globalThis.crypto?.randomUUID ? holdLock(PAGE_LOCK_PREFIX + globalThis.crypto.randomUUID()) : Promise.resolve(null);
   }
   return pageLockHeld;
+}
+
+/**
+ * holdLock takes the Web Lock name and holds it for as long as this
+ * context (page or worker) lives; it resolves with the name once held, or
+ * null without Web Locks. Whoever requests the same name gets it only when
+ * this context is gone: that is how a page learns of its worker's death,
+ * and a worker of a page's.
+ */
+function holdLock(name) {
+  return new Promise((resolve) => {
+    const locks = globalThis.navigator?.locks;
+    if (!locks?.request) { resolve(null); return; }
+    locks.request(name, () => {
+      resolve(name);
+      return new Promise(() => {}); // held until this context is gone
+    }).catch(() => resolve(null));
+  });
 }
 
 function connection(host, workerUrl, moduleUrl) {

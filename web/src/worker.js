@@ -32,14 +32,7 @@
 const workerLock = `mezzo-runtime@${VERSION}/${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 
 /** lockHeld resolves with the lock's name once this worker holds it for good (null without Web Locks). */
-const lockHeld = new Promise((resolve) => {
-  const locks = globalThis.navigator?.locks;
-  if (!locks?.request) { resolve(null); return; }
-  locks.request(workerLock, () => {
-    resolve(workerLock);
-    return new Promise(() => {}); // held until the worker dies
-  }).catch(() => resolve(null));
-});
+const lockHeld = holdLock(workerLock);
 
 const sessions = new Map(); // sessionKey → Promise<session>
 const sessionsById = new Map(); // id → session: { id, handle, ports: Map<ctx, attachments> }
