@@ -182,34 +182,6 @@ test('a reload of the only tab keeps the session (the worker\'s extendedLifetime
   assert.equal(await tokenRequests(idp), 0);
 });
 
-test('the worker drops the port of a page that is gone: reloads and closed tabs leave no port behind', async () => {
-  const [last] = tabs;
-  const extra = await open(shared.origin);
-  for (let i = 0; i < 3; i++) {
-    await last.reload();
-    await last.waitForSelector('#status:is([data-state="signed-in"], [data-state="signed-out"])');
-  }
-  await extra.close();
-  const cdp = await b.browser.newBrowserCDPSession();
-  try {
-    const worker = await workerSession(cdp, shared.origin);
-    // The worker's live MessagePorts, one per connected page (queryObjects
-    // collects garbage first): a dropped page's port is closed and let go.
-    const ports = async () => {
-      const { result: proto } = await worker.send('Runtime.evaluate', { expression: 'MessagePort.prototype' });
-      const { objects } = await worker.send('Runtime.queryObjects', { prototypeObjectId: proto.objectId });
-      const { result } = await worker.send('Runtime.callFunctionOn', { objectId: objects.objectId, functionDeclaration: 'function () { return this.length; }', returnByValue: true });
-      return result.value;
-    };
-    let n = await ports();
-    for (const end = Date.now() + 5000; n !== 1 && Date.now() < end; n = await ports()) await new Promise((r) => { setTimeout(r, 100); });
-    assert.equal(n, 1, 'one port left in the worker after 3 reloads and a closed tab (one page open)');
-    assert.equal(await state(last), 'signed-in', 'the session outlived every page that left');
-  } finally {
-    await cdp.detach();
-  }
-});
-
 /**
  * tokenReplies waits until the worker (a workerSession with Network
  * enabled) has made at least n token requests of grantType to provider and
