@@ -77,6 +77,10 @@
 //   close(): removes the listeners; replies of handlers still running are
 //     dropped.
 //
+// This layer checks the envelope; params, results and event data are
+// passed on as they came (plain data, by structured clone), and whoever
+// uses them checks their shape, as a handler checks its params.
+//
 // A client and a server may share one port (calls both ways): each ignores
 // the kinds that belong to the other. onInvalid(reason) is told, in a short
 // fixed phrase, of every message dropped as invalid (for tests and
