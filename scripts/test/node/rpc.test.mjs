@@ -243,6 +243,21 @@ test('forged messages to the server are dropped or answered typed, and a good ca
   }
 });
 
+test("forged messages on one port leave another port's calls, in flight and new, untouched", async () => {
+  let finish;
+  const handlers = { ...echo, keys: (p) => Object.keys(p), slow: () => new Promise((r) => { finish = r; }) };
+  const a = pair({ handlers });
+  const b = pair({ handlers });
+  const inFlight = b.client.call('slow', { tab: 'b' });
+  await until(() => finish, 1000, 'the slow call to start');
+  await rawReplies(a.port1, serverCases.map((c) => c.msg));
+  finish('done');
+  assert.equal(await inFlight, 'done');
+  assert.deepEqual(await b.client.call('echo', ['b']), ['b']);
+  assert.deepEqual(b.dropped.server, []);
+  assert.ok(a.dropped.server.length > 0);
+});
+
 /** fakePort is a port that records what is posted to it; the test dispatches to it what no channel could carry. */
 function fakePort() {
   const port = new EventTarget();
