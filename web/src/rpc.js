@@ -178,7 +178,7 @@ function rpcCheckOptions(port, options, what) {
 function rpcListen(port, options, onMessage) {
   const origin = options.origin !== undefined ? options.origin : globalThis.location?.origin;
   const invalid = (reason) => rpcReport(options.onInvalid, reason);
-  const onEvent = (ev) => {
+  const onMessageEvent = (ev) => {
     try {
       if (ev.source != null && ev.source !== port) return invalid('from another source');
       if (origin && typeof ev.origin === 'string' && ev.origin !== '' && ev.origin !== origin) return invalid('from another origin');
@@ -192,11 +192,11 @@ function rpcListen(port, options, onMessage) {
     }
   };
   const onError = () => invalid('cannot be deserialized');
-  port.addEventListener('message', onEvent);
+  port.addEventListener('message', onMessageEvent);
   port.addEventListener('messageerror', onError);
   if (typeof port.start === 'function') port.start();
   return () => {
-    port.removeEventListener('message', onEvent);
+    port.removeEventListener('message', onMessageEvent);
     port.removeEventListener('messageerror', onError);
   };
 }
