@@ -9,18 +9,18 @@
 // addEventListener('message' | 'messageerror', listener): a MessagePort (a
 // SharedWorker's port, a MessageChannel end; start() is called when it
 // exists), a dedicated Worker, or a worker's global scope. Such a port
-// delivers only what its other end posts, from the same origin, so the
-// checks below are on each message: an event whose `source` is set and is
-// not the port, or whose `origin` is set and is not `origin` (default
-// location.origin), is dropped. The port stays the caller's: close() removes
-// the listeners and never closes the port.
+// delivers only what its other end posts, and workers are same-origin;
+// still, every event is checked before its message is read: one whose
+// `source` is set and is not the port, or whose `origin` is set and is not
+// `origin` (default location.origin), is dropped. The port stays the
+// caller's: close() removes the listeners and never closes the port.
 //
 // Wire format, protocol RPC_PROTOCOL ('mezzo-rpc/1'), every message a plain
 // object carrying { protocol, version, kind }:
-//   { kind: 'call',   id, method, params }   page → runtime
-//   { kind: 'result', id, result }           runtime → page, answers call id
+//   { kind: 'call',   id, method, params }   client → server (page → runtime)
+//   { kind: 'result', id, result }           server → client, answers call id
 //   { kind: 'error',  id, error: { code, description, status? } }
-//   { kind: 'event',  name, data }           runtime → page, unasked
+//   { kind: 'event',  name, data }           server → client, unasked
 // id is a positive safe integer chosen by the caller; method and event names
 // match RPC_NAME; version is the sender's mezzo version (RPC_VERSION).
 //
@@ -36,14 +36,18 @@
 //     string, status not an integer 0–999) becomes internal_error. Every call
 //     times out: after timeoutMs (the call's, else the client's, default
 //     RPC_DEFAULT_TIMEOUT_MS) it rejects with code timeout, naming the
-//     method, and forgets the call; a late reply is then dropped.
+//     method, and forgets the call; a late reply is then dropped. The
+//     default outlasts pkce.CallTimeout, which bounds every call inside the
+//     runtime, so a live runtime answers first, with its own typed error.
 //   onEvent(name, data) receives event messages. A throwing onEvent is
 //     reported as an uncaught error on its own; the client carries on.
-//   Liveness: a runtime that is gone shows as a call that times out. The
-//     caller, which may know sooner (a released Web Lock, a Worker's error
+//   Liveness: a runtime that is gone shows as a call that times out (after
+//     65 s by default: too late for a page). The caller, which learns it
+//     sooner (a Web Lock the runtime held is released, a Worker's error
 //     event), calls dead(description): every pending call and every later
 //     one rejects with runtime_exited, the listeners are removed, and
-//     onDead(error) runs, once.
+//     onDead(error) runs, once; the caller then makes a new client on a new
+//     port.
 //   close(): every pending call and every later one rejects with
 //     client_closed, the listeners are removed, no timer is left.
 //   pendingCount() is the number of calls waiting for a reply (each holds
@@ -59,19 +63,23 @@
 //   Answers: the handler's result; a thrown or rejected error with its
 //     { code, description, status } when it is a MezzoError or a plain
 //     object (the Go runtime's errors) with a code of the RFC 6749 §5.2
-//     form, else internal_error with a description naming only the method (never
-//     the error's own text); internal_error when the result cannot be
-//     cloned; invalid_argument for an unknown method or params that are not
-//     a plain object, an array or undefined; runtime_unavailable, naming
-//     both versions, for a call from another mezzo version (it has no
-//     code of its own: the page cannot use this runtime, as when a forced
-//     host cannot start; the reply carries the caller's version so that
-//     the caller can read it). A message of unknown shape or without a
-//     usable id is dropped. Nothing a port sends throws out of the listener.
+//     form, else internal_error with a description naming only the method
+//     (never the error's own text); internal_error when the result cannot
+//     be cloned; invalid_argument for an unknown method or params that are
+//     not a plain object, an array or undefined; runtime_unavailable, naming
+//     both versions, for a call from another mezzo version (no code of its
+//     own: the page cannot use this runtime, as when a forced host cannot
+//     start; the reply carries the caller's version so that the caller can
+//     read it). A message of unknown shape, or without a usable id or
+//     version, is dropped. Nothing a port sends throws out of the listener.
 //   emit(name, data) posts an event and returns whether it was sent (false
 //     after close(), for a bad name, or data that cannot be cloned).
 //   close(): removes the listeners; replies of handlers still running are
 //     dropped.
+//
+// This layer checks the envelope; params, results and event data are
+// passed on as they came (plain data, by structured clone), and whoever
+// uses them checks their shape, as a handler checks its params.
 //
 // A client and a server may share one port (calls both ways): each ignores
 // the kinds that belong to the other. onInvalid(reason) is told, in a short
@@ -79,7 +87,7 @@
 // diagnostics); it is never given the message.
 
 const RPC_PROTOCOL = 'mezzo-rpc/1';
-const RPC_DEFAULT_TIMEOUT_MS = 60000;
+const RPC_DEFAULT_TIMEOUT_MS = 65000; // pkce.CallTimeout (60 s) and a margin: see rpcClient
 const RPC_MAX_TIMEOUT_MS = 2147483647; // setTimeout's limit
 const RPC_MAX_DESCRIPTION = 1000;
 const RPC_KINDS = ['call', 'result', 'error', 'event'];
@@ -170,7 +178,7 @@ function rpcCheckOptions(port, options, what) {
 function rpcListen(port, options, onMessage) {
   const origin = options.origin !== undefined ? options.origin : globalThis.location?.origin;
   const invalid = (reason) => rpcReport(options.onInvalid, reason);
-  const onEvent = (ev) => {
+  const onMessageEvent = (ev) => {
     try {
       if (ev.source != null && ev.source !== port) return invalid('from another source');
       if (origin && typeof ev.origin === 'string' && ev.origin !== '' && ev.origin !== origin) return invalid('from another origin');
@@ -184,11 +192,11 @@ function rpcListen(port, options, onMessage) {
     }
   };
   const onError = () => invalid('cannot be deserialized');
-  port.addEventListener('message', onEvent);
+  port.addEventListener('message', onMessageEvent);
   port.addEventListener('messageerror', onError);
   if (typeof port.start === 'function') port.start();
   return () => {
-    port.removeEventListener('message', onEvent);
+    port.removeEventListener('message', onMessageEvent);
     port.removeEventListener('messageerror', onError);
   };
 }

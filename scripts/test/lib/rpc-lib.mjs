@@ -18,15 +18,18 @@ function mezzoErrorSource() {
 
 /**
  * loadRpc evaluates web/src/rpc.js and returns its declarations with the
- * MezzoError they use, and `timers`: the number of timers set and not yet
- * cleared or fired (a timer left behind keeps it above zero).
+ * MezzoError they use, `timers()`: the number of timers set and not yet
+ * cleared or fired (a timer left behind keeps it above zero), and
+ * `delays`: the delay of every timer set, in order.
  */
 export function loadRpc() {
   const live = new Set();
+  const delays = [];
   const scope = {
     setTimeout(fn, ms, ...args) {
       const t = setTimeout(() => { live.delete(t); fn(...args); }, ms);
       live.add(t);
+      delays.push(ms);
       return t;
     },
     clearTimeout(t) {
@@ -37,5 +40,5 @@ export function loadRpc() {
   const body = `'use strict';\n${mezzoErrorSource()}\n${readFileSync(new URL('rpc.js', src), 'utf8')}\n`
     + 'return { MezzoError, RPC_PROTOCOL, RPC_DEFAULT_TIMEOUT_MS, RPC_MAX_DESCRIPTION, rpcClient, rpcServer };';
   const rpc = new Function(...Object.keys(scope), body)(...Object.values(scope));
-  return { ...rpc, timers: () => live.size };
+  return { ...rpc, timers: () => live.size, delays };
 }

@@ -6,11 +6,12 @@
 // left pending, listening or ticking after close(), dead() or a timeout.
 import { test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { loadRpc } from '../lib/rpc-lib.mjs';
 import { sleep, until, within } from '../lib/common.mjs';
 
 const rpc = loadRpc();
-const { MezzoError, RPC_PROTOCOL, RPC_MAX_DESCRIPTION, rpcClient, rpcServer } = rpc;
+const { MezzoError, RPC_PROTOCOL, RPC_DEFAULT_TIMEOUT_MS, RPC_MAX_DESCRIPTION, rpcClient, rpcServer } = rpc;
 const V = '1.2.3';
 const envelope = { protocol: RPC_PROTOCOL, version: V };
 
@@ -242,6 +243,21 @@ test('forged messages to the server are dropped or answered typed, and a good ca
   }
 });
 
+test("forged messages on one port leave another port's calls, in flight and new, untouched", async () => {
+  let finish;
+  const handlers = { ...echo, keys: (p) => Object.keys(p), slow: () => new Promise((r) => { finish = r; }) };
+  const a = pair({ handlers });
+  const b = pair({ handlers });
+  const inFlight = b.client.call('slow', { tab: 'b' });
+  await until(() => finish, 1000, 'the slow call to start');
+  await rawReplies(a.port1, serverCases.map((c) => c.msg));
+  finish('done');
+  assert.equal(await inFlight, 'done');
+  assert.deepEqual(await b.client.call('echo', ['b']), ['b']);
+  assert.deepEqual(b.dropped.server, []);
+  assert.ok(a.dropped.server.length > 0);
+});
+
 /** fakePort is a port that records what is posted to it; the test dispatches to it what no channel could carry. */
 function fakePort() {
   const port = new EventTarget();
@@ -373,10 +389,26 @@ test('a call times out with timeout naming the method, leaving no pending entry 
   assert.deepEqual(dropped.client, ['reply to no pending call']);
 });
 
+test('the default timeout outlasts pkce.CallTimeout, so a live runtime answers first with its own error', async () => {
+  const src = readFileSync(new URL('../../../pkce/timeouts.go', import.meta.url), 'utf8');
+  const m = /\bCallTimeout\s*=\s*(\d+)\s*\*\s*time\.Second\b/.exec(src);
+  assert.ok(m, 'pkce/timeouts.go declares CallTimeout = N * time.Second');
+  const call = Number(m[1]) * 1000;
+  assert.ok(RPC_DEFAULT_TIMEOUT_MS > call && RPC_DEFAULT_TIMEOUT_MS <= call + 10000, `${RPC_DEFAULT_TIMEOUT_MS} ms: a little over ${call} ms`);
+  const { port1 } = channel();
+  const client = rpcClient(port1, { version: V });
+  opened.push(client);
+  const pending = client.call('echo');
+  assert.equal(rpc.delays.at(-1), RPC_DEFAULT_TIMEOUT_MS, 'a call with no timeoutMs of its own or its client waits that long');
+  client.close();
+  await rejectsWith(pending, 'client_closed');
+});
+
 test("the client's timeoutMs applies to every call without its own", async () => {
   const { client } = pair({ handlers: { stuck: () => new Promise(() => {}) }, client: { timeoutMs: 20 } });
   const started = Date.now();
   await rejectsWith(client.call('stuck'), 'timeout');
+  assert.equal(rpc.delays.at(-1), 20);
   assert.ok(Date.now() - started < 1000);
 });
 
