@@ -72,7 +72,7 @@ type handle struct {
 // newHandle builds a pkce.Client from JS options and returns the method
 // table the loader wraps:
 //
-//	login(opts): Promise<{url, transaction}>
+//	login(opts, mode?): Promise<{url, transaction}> (mode: "redirect" (default), "silent", "popup")
 //	handleRedirectCallback(url, transaction|null, href|null): Promise<{returnTo} | {error}, and cleanUrl>
 //	getToken(force): Promise<{accessToken, expiresAt, refreshAt}>
 //	logout(opts): Promise<{url|null}>
@@ -135,11 +135,16 @@ func newHandle(opts, emit safejs.Value) (any, error) {
 }
 
 // login builds the authorization request and returns its URL and the
-// transaction, which the page keeps (sessionStorage) and hands back to
-// handleRedirectCallback; the page navigates.
+// transaction, which the page keeps and hands back to
+// handleRedirectCallback: for a redirect in sessionStorage (the page
+// navigates), for a silent or popup sign-in in memory (the page opens an
+// iframe or a popup), each attempt its own.
 func (h *handle) login(args []safejs.Value) (any, error) {
 	opts, err := parseLoginOptions(arg(args, 0))
 	if err != nil {
+		return nil, err
+	}
+	if err := parseLoginMode(arg(args, 1), &opts); err != nil {
 		return nil, err
 	}
 	ctx, cancel := callContext()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"runtime"
 	"strings"
 	"testing"
@@ -209,6 +210,12 @@ const (
 
 func newTestHandle(t *testing.T) *testHandle {
 	t.Helper()
+	return newTestHandleWith(t, nil)
+}
+
+// newTestHandleWith is newTestHandle with more client options.
+func newTestHandleWith(t *testing.T, extra map[string]any) *testHandle {
+	t.Helper()
 	th := &testHandle{}
 	emit, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
 		s, _ := arg(args, 0).String()
@@ -217,11 +224,15 @@ func newTestHandle(t *testing.T) *testHandle {
 	})
 	require.NoError(t, err)
 	t.Cleanup(emit.Release)
-	opts, err := safejs.ValueOf(map[string]any{
+	o := map[string]any{
 		"clientId": "spa", "redirectUri": testRedirect, "issuer": "https://idp.example",
 		"authorizationEndpoint": testIdP + "authorize", "tokenEndpoint": testIdP + "token",
 		"endSessionEndpoint": testIdP + "logout", "idTokenSignature": "tls",
-	})
+	}
+	for k, v := range extra {
+		o[k] = v
+	}
+	opts, err := safejs.ValueOf(o)
 	require.NoError(t, err)
 	h, err := newHandle(opts, emit.Value())
 	require.NoError(t, err)
@@ -328,6 +339,55 @@ func TestHandleTouchesNoPage(t *testing.T) {
 	assert.Empty(t, th.events, "no session, no event")
 }
 
+// TestLoginModes: a silent or popup sign-in gets its own transaction in
+// the reply (the page keeps it in memory), returns to silentRedirectUri,
+// and the silent one sends prompt=none; nothing of a page is touched, so
+// a pending redirect login's transaction in sessionStorage is left alone.
+func TestLoginModes(t *testing.T) {
+	const silentRedirect = "http://127.0.0.1:8080/silent.html"
+	th := newTestHandleWith(t, map[string]any{"silentRedirectUri": silentRedirect, "silentTimeoutSeconds": 3, "popupTimeoutSeconds": 60, "silentRestore": true})
+	store, _ := safejs.Global().Get("sessionStorage")
+	before, _ := store.Get("length")
+	states := map[string]bool{}
+	for _, tt := range []struct {
+		mode, prompt       string
+		wantPrompt, wantRU string
+	}{
+		{"silent", "", "none", silentRedirect},
+		{"silent", "none", "none", silentRedirect},
+		{"popup", "", "", silentRedirect},
+		{"popup", "login", "login", silentRedirect},
+		{"redirect", "", "", testRedirect},
+	} {
+		t.Run(tt.mode+" "+tt.prompt, func(t *testing.T) {
+			opts := map[string]any{}
+			if tt.prompt != "" {
+				opts["prompt"] = tt.prompt
+			}
+			r := th.call(t, "login", opts, tt.mode)
+			u, err := url.Parse(str(t, r, "url"))
+			require.NoError(t, err)
+			q := u.Query()
+			assert.Equal(t, tt.wantPrompt, q.Get("prompt"))
+			assert.Equal(t, tt.wantRU, q.Get("redirect_uri"))
+			var tx pkce.Transaction
+			require.NoError(t, json.Unmarshal([]byte(str(t, r, "transaction")), &tx))
+			assert.Equal(t, q.Get("state"), tx.State)
+			assert.Equal(t, tt.wantRU, tx.RedirectURI)
+			assert.False(t, states[tx.State], "a fresh state per attempt")
+			states[tx.State] = true
+		})
+	}
+	for _, args := range [][]any{{nil, "iframe"}, {nil, 5}, {map[string]any{"prompt": "login"}, "silent"}, {map[string]any{"prompt": "consent"}, "silent"}} {
+		r := th.call(t, "login", args...)
+		assert.Equal(t, CodeInvalidArgument, str(t, r, "code"), "%v", args)
+	}
+	after, _ := store.Get("length")
+	n0, _ := before.Int()
+	n1, _ := after.Int()
+	assert.Equal(t, n0, n1, "sessionStorage untouched")
+}
+
 func TestRuntimeStats(t *testing.T) {
 	before := runtimeStats()
 	garbage := make([][]byte, 0, 64)
@@ -377,6 +437,10 @@ func TestParseClientOptions(t *testing.T) {
 		{"negative number", map[string]any{"refreshLeewaySeconds": -1}, "non-negative"},
 		{"non-string extra param", map[string]any{"extraAuthParams": map[string]any{"a": 1}}, "must be a string"},
 		{"non-boolean flag", map[string]any{"insecureAllowHttp": "yes"}, "must be a boolean"},
+		{"non-string silent redirect", map[string]any{"silentRedirectUri": 1}, "silentRedirectUri must be a string"},
+		{"negative silent timeout", map[string]any{"silentTimeoutSeconds": -1}, "non-negative"},
+		{"non-number popup timeout", map[string]any{"popupTimeoutSeconds": "60"}, "non-negative"},
+		{"non-boolean silentRestore", map[string]any{"silentRestore": 1}, "must be a boolean"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseClientOptions(obj(t, tt.js))

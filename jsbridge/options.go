@@ -162,6 +162,7 @@ var clientOptionFields = []string{
 	"authorizationEndpoint", "tokenEndpoint", "jwksUri", "endSessionEndpoint", "revocationEndpoint", "userinfoEndpoint",
 	"scope", "audience", "extraAuthParams", "refreshLeewaySeconds", "clockSkewSeconds",
 	"idTokenSignature", "insecureAllowHttp", "requestTimeoutSeconds", "wasmUrl", "runtime", "workerUrl",
+	"silentRedirectUri", "silentTimeoutSeconds", "popupTimeoutSeconds", "silentRestore",
 }
 
 // clientOptions are the parsed ClientOptions: the core's Config and what
@@ -179,9 +180,10 @@ func parseClientOptions(v safejs.Value) (clientOptions, error) {
 		return clientOptions{}, err
 	}
 	cfg := pkce.Config{
-		ClientID:    o.str("clientId"),
-		RedirectURI: o.str("redirectUri"),
-		Issuer:      o.str("issuer"),
+		ClientID:          o.str("clientId"),
+		RedirectURI:       o.str("redirectUri"),
+		SilentRedirectURI: o.str("silentRedirectUri"),
+		Issuer:            o.str("issuer"),
 		Endpoints: pkce.Endpoints{
 			Authorization: o.str("authorizationEndpoint"),
 			Token:         o.str("tokenEndpoint"),
@@ -213,6 +215,11 @@ func parseClientOptions(v safejs.Value) (clientOptions, error) {
 	_ = o.str("wasmUrl")
 	_ = o.str("runtime")
 	_ = o.str("workerUrl")
+	// The loader's too (it runs the iframe and the popup, see
+	// loginSilently in web/src/loader.js).
+	_, _ = o.seconds("silentTimeoutSeconds")
+	_, _ = o.seconds("popupTimeoutSeconds")
+	_, _ = o.boolean("silentRestore")
 	return out, o.err
 }
 
@@ -242,6 +249,38 @@ func parseLoginOptions(v safejs.Value) (pkce.LoginOptions, error) {
 		opts.MaxAge = &n
 	}
 	return opts, o.err
+}
+
+// Login modes: how the authorization response comes back (handle.login's
+// second argument).
+const (
+	loginRedirect = "redirect" // the page navigates; the response returns to redirectUri
+	loginSilent   = "silent"   // a hidden iframe, prompt=none; returns to silentRedirectUri
+	loginPopup    = "popup"    // a popup window; returns to silentRedirectUri
+)
+
+// parseLoginMode reads handle.login's mode (absent: a redirect) and applies
+// it to opts.
+func parseLoginMode(v safejs.Value, opts *pkce.LoginOptions) error {
+	mode, ok, err := optionalString(v, "mode")
+	if err != nil {
+		return err
+	}
+	switch {
+	case !ok || mode == loginRedirect:
+	case mode == loginSilent:
+		// OIDC Core 3.1.2.1: prompt=none, no user interaction at all; the
+		// provider answers login_required, consent_required, … instead.
+		if opts.Prompt != "" && opts.Prompt != "none" {
+			return invalidArgument("a silent sign-in sends prompt=none; prompt %q is not allowed", opts.Prompt)
+		}
+		opts.Prompt, opts.Embedded = "none", true
+	case mode == loginPopup:
+		opts.Embedded = true
+	default:
+		return invalidArgument("mode must be %q, %q or %q", loginRedirect, loginSilent, loginPopup)
+	}
+	return nil
 }
 
 func parseLogoutOptions(v safejs.Value) (pkce.LogoutOptions, error) {

@@ -39,6 +39,9 @@ type LoginOptions struct {
 	LoginHint   string
 	MaxAge      *int64 // seconds; makes auth_time required in the ID token
 	ExtraParams map[string]string
+	// Embedded: the response returns inside an iframe or a popup, to
+	// Config.SilentRedirectURI (a silent or popup sign-in).
+	Embedded bool
 }
 
 // protocolParams may not be set through ExtraAuthParams or ExtraParams: they
@@ -74,9 +77,10 @@ func (c *Client) AuthorizationRequest(opts LoginOptions) (string, *Transaction, 
 	if err != nil {
 		return "", nil, err
 	}
+	redirectURI := c.cfg.redirectURIFor(opts.Embedded)
 	tx := &Transaction{
 		State: state, Nonce: nonce, Verifier: verifier,
-		RedirectURI: c.cfg.RedirectURI, Issuer: c.cfg.Issuer,
+		RedirectURI: redirectURI, Issuer: c.cfg.Issuer,
 		ReturnTo: SafeReturnTo(c.cfg.RedirectURI, opts.ReturnTo),
 		Scope:    c.cfg.Scope, MaxAge: opts.MaxAge,
 		CreatedAt: c.cfg.Now().UnixMilli(),
@@ -91,7 +95,7 @@ func (c *Client) AuthorizationRequest(opts LoginOptions) (string, *Transaction, 
 	}
 	q.Set("response_type", "code")
 	q.Set("client_id", c.cfg.ClientID)
-	q.Set("redirect_uri", c.cfg.RedirectURI) // byte-exact (RFC 6749 §3.1.2)
+	q.Set("redirect_uri", redirectURI) // byte-exact (RFC 6749 §3.1.2); the code exchange repeats it (§4.1.3)
 	q.Set("scope", c.cfg.Scope)
 	q.Set("state", state)
 	q.Set("nonce", nonce)

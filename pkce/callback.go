@@ -83,7 +83,7 @@ func (c *Client) checkTransaction(tx *Transaction) error {
 	if tx.expired(c.cfg.Now()) {
 		return &Error{Code: CodeMissingTransaction, Err: ErrTransactionExpired, Description: "login transaction is older than 10 minutes"}
 	}
-	if tx.Issuer != c.cfg.Issuer || tx.RedirectURI != c.cfg.RedirectURI {
+	if tx.Issuer != c.cfg.Issuer || !c.cfg.knownRedirectURI(tx.RedirectURI) {
 		return &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "pending login was started for another issuer or redirect URI"}
 	}
 	return nil

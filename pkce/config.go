@@ -31,6 +31,10 @@ type Endpoints struct {
 type Config struct {
 	ClientID    string
 	RedirectURI string // sent byte-exact as given; must be absolute, no fragment
+	// SilentRedirectURI is where the provider returns inside an iframe or a
+	// popup (LoginOptions.Embedded); default RedirectURI. It must be on
+	// RedirectURI's origin (see checkRedirectURI).
+	SilentRedirectURI string
 
 	// Issuer is the expected "iss" of ID tokens and authorization responses.
 	// When the authorization and token endpoints (and JWKS in jwks signature
@@ -87,6 +91,9 @@ func (c Config) withDefaults() Config {
 	if c.Scope == "" {
 		c.Scope = DefaultScope
 	}
+	if c.SilentRedirectURI == "" {
+		c.SilentRedirectURI = c.RedirectURI
+	}
 	if c.RefreshLeeway == 0 {
 		c.RefreshLeeway = DefaultRefreshLeeway
 	}
@@ -114,8 +121,16 @@ func (c *Config) validate() error {
 	if c.Transport == nil {
 		return newError(CodeInvalidConfig, nil, "a transport is required")
 	}
-	if err := validateRedirectURI(c.RedirectURI); err != nil {
+	if err := validateRedirectURI("redirectUri", c.RedirectURI); err != nil {
 		return err
+	}
+	if err := validateRedirectURI("silentRedirectUri", c.SilentRedirectURI); err != nil {
+		return err
+	}
+	if _, err := sameOrigin(c.RedirectURI, c.SilentRedirectURI); err != nil {
+		// The return page hands its URL to the parent or opener by
+		// postMessage, which accepts only its own origin.
+		return newError(CodeInvalidConfig, nil, "silentRedirectUri must be on the same origin as redirectUri")
 	}
 	if c.Issuer == "" {
 		return newError(CodeInvalidConfig, nil, "issuer is required (the expected iss of ID tokens)")
@@ -134,18 +149,35 @@ func (c *Config) validate() error {
 	return nil
 }
 
-func validateRedirectURI(raw string) error {
+func validateRedirectURI(name, raw string) error {
 	if raw == "" {
-		return newError(CodeInvalidConfig, nil, "redirectUri is required")
+		return newError(CodeInvalidConfig, nil, "%s is required", name)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return newError(CodeInvalidConfig, nil, "redirectUri must be an absolute URL")
+		return newError(CodeInvalidConfig, nil, "%s must be an absolute URL", name)
 	}
 	if strings.Contains(raw, "#") { // RFC 6749 §3.1.2: MUST NOT include a fragment component
-		return newError(CodeInvalidConfig, nil, "redirectUri must not contain a fragment")
+		return newError(CodeInvalidConfig, nil, "%s must not contain a fragment", name)
 	}
 	return nil
+}
+
+// redirectURIFor is the redirect URI of one authorization request: the
+// configured RedirectURI, or SilentRedirectURI for a response that returns
+// inside an iframe or a popup. The transaction records it, and the code
+// exchange sends it again (RFC 6749 §4.1.3: it must be identical).
+func (c *Config) redirectURIFor(embedded bool) string {
+	if embedded {
+		return c.SilentRedirectURI
+	}
+	return c.RedirectURI
+}
+
+// knownRedirectURI reports whether a transaction's redirect URI is one this
+// configuration sends: a transaction for another one was not ours.
+func (c *Config) knownRedirectURI(raw string) bool {
+	return raw == c.RedirectURI || raw == c.SilentRedirectURI
 }
 
 // needsDiscovery reports whether explicit endpoints are enough on their own.
