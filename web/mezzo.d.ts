@@ -48,6 +48,26 @@ export interface ClientOptions {
   runtime?: RuntimeHost | "auto";
   /** Where to load mezzo-worker.js for the worker hosts; default next to the loader. */
   workerUrl?: string;
+  /**
+   * The page the provider returns to inside the iframe of loginSilently()
+   * and the popup of loginWithPopup(); default redirectUri. It must be on
+   * redirectUri's origin (else `invalid_config`), registered at the
+   * provider, load mezzo.js or mezzo.mjs, and may be framed by its own
+   * origin (`frame-ancestors 'self'`). There mezzo hands the response to
+   * the parent or opener and starts nothing; createClient() never settles.
+   */
+  silentRedirectUri?: string;
+  /** loginSilently() rejects with `timeout` when the provider has not answered within this many seconds. Default 10. */
+  silentTimeoutSeconds?: number;
+  /** loginWithPopup() rejects with `timeout` when the user has not finished within this many seconds. Default 300. */
+  popupTimeoutSeconds?: number;
+  /**
+   * Try loginSilently() at once when the client starts with no session
+   * (and the page is no redirect callback); the module then starts at once.
+   * Its outcome arrives as events; loginSilently() called meanwhile joins
+   * it. Default false. Worth it with a same-site provider (see the README).
+   */
+  silentRestore?: boolean;
 }
 
 /** Where a client's Go runtime runs. */
@@ -62,6 +82,9 @@ export interface LoginOptions {
   maxAge?: number;
   extraParams?: Record<string, string>;
 }
+
+/** Options of loginSilently(): those of login() but prompt (always "none") and returnTo. */
+export type SilentLoginOptions = Omit<LoginOptions, "prompt" | "returnTo">;
 
 export interface LogoutOptions {
   /** post_logout_redirect_uri, same origin only (another origin rejects with invalid_argument and changes nothing); default the redirect URI. */
@@ -134,6 +157,24 @@ export interface Client {
   readonly runtime: RuntimeHost;
   /** Saves the one-time login transaction in sessionStorage and navigates to the provider. */
   login(opts?: LoginOptions): Promise<void>;
+  /**
+   * Signs in without leaving the page: the authorization request with
+   * prompt=none in a hidden iframe, with its own state, nonce and PKCE
+   * verifier (never the sessionStorage transaction). Resolves once the
+   * session has started; rejects with the provider's error
+   * (`login_required`, `consent_required`, `interaction_required`, …) or
+   * `timeout` (silentTimeoutSeconds). One attempt at a time per client:
+   * concurrent callers share it.
+   */
+  loginSilently(opts?: SilentLoginOptions): Promise<void>;
+  /**
+   * Signs in in a popup window, which must be opened from a user gesture
+   * (call it from a click handler, before any await). Rejects with
+   * `popup_blocked` when the browser refuses the window, `popup_closed`
+   * when the user closes it, `timeout` (popupTimeoutSeconds), or the
+   * provider's error. Resolves like handleRedirectCallback.
+   */
+  loginWithPopup(opts?: LoginOptions): Promise<CallbackResult>;
   /** Whether url (default location.href) is an authorization response for this client. */
   isRedirectCallback(url?: string): boolean;
   /** Completes the login from url (default location.href) and removes code, state and iss from the address bar. */
@@ -180,6 +221,8 @@ export type MezzoErrorCode =
   | "runtime_exited"
   | "runtime_unavailable"
   | "client_closed"
+  | "popup_blocked"
+  | "popup_closed"
   | "access_denied"
   | "consent_required"
   | "interaction_required"

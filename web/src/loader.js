@@ -385,6 +385,159 @@ function replaceUrl(url) {
 
 const SIGNED_OUT = Object.freeze({ authenticated: false, claims: null, token: null });
 
+// ---- silent and popup sign-in (issue 12) ----
+// loginSilently() loads the authorization request, with prompt=none, in a
+// hidden iframe; loginWithPopup() in a popup window. The provider returns
+// to silentRedirectUri inside it, a page of the app's origin that loads
+// mezzo.js (or mezzo.mjs). The parent names the iframe or popup window
+// EMBED_MARKER + a fresh attempt id (window.name, which the browser keeps
+// across the navigations inside one iframe, and inside a popup that keeps
+// its opener). The return page's loader, when it is evaluated, recognises
+// the marker and an authorization response in its URL, posts
+// { type: RESPONSE_MESSAGE, id, url } to its parent (iframe) or opener
+// (popup) with targetOrigin its own origin, and does nothing else: it
+// never starts the module, and createClient() there never settles, so the
+// app's code stops at it. The parent accepts the message only as
+// acceptResponse says, then hands the URL and the attempt's own
+// transaction (kept here in memory, never in sessionStorage) to the
+// handle, which checks and exchanges it where the session lives.
+const EMBED_MARKER = 'mezzo-embed:';
+const RESPONSE_MESSAGE = 'mezzo:authorization-response';
+const ATTEMPT_ID = /^[0-9a-f]{32}$/;
+const SILENT_TIMEOUT_S = 10; // silentTimeoutSeconds' default
+const POPUP_TIMEOUT_S = 300; // popupTimeoutSeconds' default: time for the user to sign in
+const POPUP_POLL_MS = 250; // how often a popup is checked for having been closed
+const MAX_RESPONSE_URL = 16384;
+
+/** attemptId is 128 random bits in hex: the name of one attempt's iframe or popup. */
+function attemptId() {
+  const b = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(b);
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** responseParams is the authorization response of url as Go reads it: the query's, else the fragment's (null when url has none). */
+function responseParams(url) {
+  const u = goParse(url);
+  if (!u) return null;
+  const raw = goHasResponseParams(u.query) ? u.query : goHasResponseParams(u.fragment) ? u.fragment : null;
+  if (raw === null) return null;
+  try { return new URLSearchParams(raw); } catch { return null; }
+}
+
+/**
+ * handOverResponse runs once, when the loader is evaluated in a page: if
+ * this page is the return page of a silent or popup attempt (its window
+ * name carries the marker and its URL an authorization response) it posts
+ * the URL to its parent or opener, on its own origin only, and returns
+ * true. Anything else returns false and changes nothing.
+ */
+function handOverResponse() {
+  try {
+    const w = globalThis.window;
+    if (!w || w !== globalThis || typeof w.document === 'undefined' || typeof w.name !== 'string') return false;
+    if (!w.name.startsWith(EMBED_MARKER)) return false;
+    const id = w.name.slice(EMBED_MARKER.length);
+    const url = w.location.href;
+    if (!ATTEMPT_ID.test(id) || responseParams(url) === null) return false;
+    const target = w.parent && w.parent !== w ? w.parent : w.opener;
+    if (!target) return false;
+    target.postMessage({ type: RESPONSE_MESSAGE, id, url }, w.location.origin);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const isReturnPage = handOverResponse();
+
+/**
+ * acceptResponse is the parent's rule for a message from an attempt's
+ * window: it must come from that window object (event.source: our iframe's
+ * contentWindow, our popup), from our own origin, be { type, id, url } with
+ * this attempt's id, and url must be an authorization response for
+ * silentRedirectUri whose one state is this attempt's (RFC 6749 §10.12).
+ * Anything else is ignored, and never reaches the code exchange. (The
+ * handle checks the response again against the transaction: state, iss,
+ * then the code exchange with PKCE, the ID token and its nonce.)
+ */
+function acceptResponse(event, attempt) {
+  if (!event || event.source !== attempt.source || attempt.source == null) return false;
+  if (event.origin !== globalThis.location?.origin) return false;
+  const d = event.data;
+  if (!d || typeof d !== 'object' || Object.getPrototypeOf(d) !== Object.prototype) return false;
+  if (d.type !== RESPONSE_MESSAGE || d.id !== attempt.id || typeof d.url !== 'string' || d.url.length > MAX_RESPONSE_URL) return false;
+  if (!isCallbackUrl(attempt.redirectUri, d.url)) return false;
+  const params = responseParams(d.url);
+  const states = params ? params.getAll('state') : [];
+  return states.length === 1 && states[0] === attempt.state;
+}
+
+/**
+ * awaitResponse opens one attempt's window — a hidden iframe (kind
+ * 'silent') or the popup already opened in the user's gesture — at url,
+ * and resolves with the response URL that acceptResponse accepts first.
+ * It rejects with timeout after timeoutMs, with popup_closed when the user
+ * closes the popup (checked every POPUP_POLL_MS), or with what abort(err)
+ * is given. Whatever the outcome, once: the iframe is removed, the popup
+ * closed, the listener and every timer removed.
+ */
+function awaitResponse({ kind, url, id, state, redirectUri, timeoutMs, popup }) {
+  let finish = () => {};
+  const promise = new Promise((resolve, reject) => {
+    const attempt = { id, state, redirectUri, source: null };
+    let iframe = null;
+    let timer = null;
+    let poll = null;
+    let done = false;
+    const onMessage = (e) => {
+      if (!done && acceptResponse(e, attempt)) finish(null, e.data.url);
+    };
+    finish = (err, value) => {
+      if (done) return;
+      done = true;
+      globalThis.removeEventListener('message', onMessage);
+      clearTimeout(timer);
+      clearInterval(poll);
+      if (iframe) iframe.remove();
+      if (popup) { try { popup.close(); } catch { /* gone */ } }
+      if (err) reject(err); else resolve(value);
+    };
+    try {
+      globalThis.addEventListener('message', onMessage);
+      if (kind === 'silent') {
+        const doc = globalThis.document;
+        iframe = doc.createElement('iframe');
+        iframe.name = EMBED_MARKER + id; // before insertion: the window is created with this name
+        iframe.hidden = true;
+        iframe.tabIndex = -1;
+        iframe.title = 'mezzo silent sign-in';
+        iframe.setAttribute('aria-hidden', 'true');
+        iframe.src = url;
+        (doc.body ?? doc.documentElement).appendChild(iframe);
+        attempt.source = iframe.contentWindow;
+      } else {
+        attempt.source = popup;
+        popup.location.replace(url);
+        poll = setInterval(() => {
+          if (popup.closed) finish(new MezzoError('popup_closed', 'the sign-in window was closed before the provider answered'));
+        }, POPUP_POLL_MS);
+      }
+      timer = setTimeout(() => {
+        finish(new MezzoError('timeout', `the provider did not answer the ${kind} sign-in within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+    } catch (e) {
+      finish(toMezzoError(e));
+    }
+  });
+  return { promise, abort: (err) => finish(err) };
+}
+
+/** secondsOption reads a timeout option in seconds (Go checks its type when the module starts), else the default. */
+function secondsOption(v, fallback) {
+  return (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback) * 1000;
+}
+
 /**
  * startSoon runs fn once the page has painted and is otherwise idle, and
  * returns a function that cancels it. This is how a signed-out page starts
@@ -425,7 +578,8 @@ function startSoon(fn) {
 /**
  * newClient builds the public Client around the runtime's handle, which
  * createHandle(emit) makes, for the redirect URI redirectUri, on the host
- * runtime ('shared-worker', 'worker' or 'page'). The runtime
+ * runtime ('shared-worker', 'worker' or 'page'), with the client's
+ * options (for the silent and popup sign-in's). The runtime
  * reports events through emit(type, detail, state); the page half's own
  * reactions to them (the mirror and the token cache) are code here, not
  * listeners, so on() cannot reach them.
@@ -437,7 +591,7 @@ function startSoon(fn) {
  * and starts the module now when it is needed now (a redirect callback, a
  * live session), else in the background (startSoon).
  */
-async function newClient(createHandle, redirectUri, runtime) {
+async function newClient(createHandle, redirectUri, runtime, options) {
   // The token cache: while Date.now() < refreshAt, getToken answers here
   // without entering Go. The runtime's snapshots are its one source: Go
   // sends one with every new token, at sign-in, on every renewal, whoever
@@ -541,6 +695,39 @@ async function newClient(createHandle, redirectUri, runtime) {
     throw err;
   });
 
+  // Silent and popup sign-in: each attempt has its own transaction, held
+  // here in memory only (never sessionStorage: a pending redirect login of
+  // this tab keeps its own), and its own window; close() aborts those under
+  // way. One silent attempt at a time per client: concurrent callers share
+  // it.
+  const silentRedirectUri = typeof options?.silentRedirectUri === 'string' ? options.silentRedirectUri : redirectUri;
+  const attempts = new Set();
+  let silentPending = null;
+  const embeddedLogin = async (kind, opts, id, popup) => {
+    try {
+      if (typeof globalThis.document?.createElement !== 'function' || typeof globalThis.addEventListener !== 'function') {
+        throw new MezzoError('runtime_unavailable', `a ${kind} sign-in needs a page (an iframe or a popup window)`);
+      }
+      const { url, transaction } = await call('login', opts, kind);
+      if (closed) throw closedError();
+      const state = new URL(url).searchParams.get('state');
+      const wait = awaitResponse({
+        kind, url, id, state, popup, redirectUri: silentRedirectUri,
+        timeoutMs: kind === 'silent' ? secondsOption(options?.silentTimeoutSeconds, SILENT_TIMEOUT_S) : secondsOption(options?.popupTimeoutSeconds, POPUP_TIMEOUT_S),
+      });
+      attempts.add(wait);
+      let response;
+      try { response = await wait.promise; } finally { attempts.delete(wait); }
+      if (closed) throw closedError();
+      const r = await handle.handleRedirectCallback(response, transaction, null); // no address bar to clean
+      if (r.error) throw r.error;
+      return { returnTo: r.returnTo };
+    } catch (e) {
+      if (popup) { try { popup.close(); } catch { /* gone */ } }
+      throw toMezzoError(e);
+    }
+  };
+
   const client = {
     runtime,
     /**
@@ -569,6 +756,25 @@ async function newClient(createHandle, redirectUri, runtime) {
         globalThis.sessionStorage.setItem(TRANSACTION_KEY, transaction);
         globalThis.location.assign(url);
       }).catch((e) => { throw toMezzoError(e); });
+    },
+    loginSilently(opts) {
+      if (!silentPending) {
+        silentPending = embeddedLogin('silent', opts, attemptId(), null).then(() => {}).finally(() => { silentPending = null; });
+      }
+      return silentPending;
+    },
+    loginWithPopup(opts) {
+      // window.open first, before any await: browsers allow a popup only
+      // within the user's gesture (the click that called this).
+      let id;
+      let popup = null;
+      try {
+        if (closed) return Promise.reject(closedError());
+        id = attemptId();
+        popup = globalThis.open?.('about:blank', EMBED_MARKER + id, 'popup,width=500,height=650') ?? null;
+      } catch { popup = null; }
+      if (!popup) return Promise.reject(new MezzoError('popup_blocked', 'the browser did not open the sign-in window; call loginWithPopup() from a click'));
+      return embeddedLogin('popup', opts, id, popup);
     },
     isRedirectCallback(url) {
       if (closed) return false;
@@ -612,6 +818,7 @@ async function newClient(createHandle, redirectUri, runtime) {
       if (closed) return;
       closed = true;
       if (cancelBackground) { cancelBackground(); cancelBackground = null; }
+      for (const a of [...attempts]) a.abort(closedError());
       apply(SIGNED_OUT);
       for (const set of listeners.values()) set.clear();
       for (const [target, type] of wakeSources) target.removeEventListener(type, wake);
@@ -631,6 +838,13 @@ async function newClient(createHandle, redirectUri, runtime) {
       return () => { set.delete(listener); };
     },
   };
+  // silentRestore: a page that starts with no session (and is no
+  // callback) tries a silent sign-in at once, which starts the module at
+  // once; the outcome arrives as events (tokenRefreshed), and
+  // loginSilently() called meanwhile joins it.
+  if (options?.silentRestore === true && !onCallback && !mirror.authenticated) {
+    client.loginSilently().catch(() => { /* signed out stays signed out */ });
+  }
   return client;
 }
 
@@ -884,7 +1098,7 @@ async function remoteHandle(host, workerUrl, moduleUrl, options, emit) {
     // The worker starts the module and the session's Go client on the
     // first of these calls (see worker.js); ready() asks for that alone.
     ready: () => invoke('ready', []).then(() => {}),
-    login: (opts) => invoke('login', [opts]),
+    login: (opts, mode) => invoke('login', mode === undefined ? [opts] : [opts, mode]),
     handleRedirectCallback: (url, transaction, href) => invoke('handleRedirectCallback', [url, transaction, href]),
     getToken: (force) => invoke('getToken', [force]),
     logout: (opts) => invoke('logout', [opts]),
@@ -916,6 +1130,9 @@ async function remoteHandle(host, workerUrl, moduleUrl, options, emit) {
  * isRedirectCallback().
  */
 async function createClient(options) {
+  // The return page of a silent or popup attempt has handed its URL over
+  // (handOverResponse): it starts nothing, and the app's code stops here.
+  if (isReturnPage) return new Promise(() => {});
   // A transport rule, not one of Go's option rules: there must be an
   // object to read runtime from and to send to a worker (Go refuses
   // anything else as well, with the same code).
@@ -936,7 +1153,7 @@ async function clientOnHost(options) {
       // refused at once, as when it was loaded at once.
       const url = moduleUrlFor(options.wasmUrl, 'invalid_config', 'options.wasmUrl');
       if (!compiled) moduleUrl = url;
-      return newClient((emit) => pageHandle(url, options, emit), redirectUri, host);
+      return newClient((emit) => pageHandle(url, options, emit), redirectUri, host, options);
     }
     if (!canStart(host)) throw new MezzoError('runtime_unavailable', `the ${host} runtime cannot start here: no ${host === 'worker' ? 'Worker' : 'SharedWorker'} in this page`);
     const wasmUrl = options.wasmUrl;
@@ -950,7 +1167,7 @@ async function clientOnHost(options) {
       throw new MezzoError('invalid_config', 'options.workerUrl or options.wasmUrl is not a URL');
     }
     try {
-      return await newClient((emit) => remoteHandle(host, ...urls, options, emit), redirectUri, host);
+      return await newClient((emit) => remoteHandle(host, ...urls, options, emit), redirectUri, host, options);
     } catch (e) {
       if (runtime === 'auto' && e.code === 'runtime_unavailable') continue; // the next host
       throw e;

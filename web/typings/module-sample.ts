@@ -20,6 +20,10 @@ async function main(): Promise<void> {
     wasmUrl: "/mezzo/mezzo.wasm",
     runtime: "auto",
     workerUrl: "/mezzo/mezzo-worker.js",
+    silentRedirectUri: "https://app.example.com/silent.html",
+    silentTimeoutSeconds: 5,
+    popupTimeoutSeconds: 120,
+    silentRestore: true,
   };
   const client: Client = await createClient(options);
   const host: RuntimeHost = client.runtime;
@@ -35,6 +39,18 @@ async function main(): Promise<void> {
   if (!client.isAuthenticated()) {
     await client.login({ returnTo: "/inbox", prompt: "login", loginHint: "a@b.c", maxAge: 300, extraParams: { acr_values: "mfa" } });
   }
+  try {
+    await client.loginSilently({ loginHint: "a@b.c", maxAge: 600 });
+  } catch (e) {
+    if (e instanceof MezzoError && (e.code === "login_required" || e.code === "timeout")) {
+      const popped: { returnTo: string } = await client.loginWithPopup({ returnTo: "/inbox", prompt: "login" });
+      void popped;
+    } else if (e instanceof MezzoError && (e.code === "popup_blocked" || e.code === "popup_closed")) {
+      console.log(e.description);
+    }
+  }
+  const silent: Promise<void> = client.loginSilently();
+  void silent;
   const token: string = await client.getToken();
   const fresh: string = await client.getToken({ forceRefresh: true });
   const user: Claims | null = client.getUser();
@@ -75,6 +91,12 @@ async function main(): Promise<void> {
   await createClient({ clientId: "x", redirectUri: "https://a/", runtime: "service-worker" });
   // @ts-expect-error runtime is read-only
   client.runtime = "page";
+  // @ts-expect-error a silent sign-in always sends prompt=none
+  await client.loginSilently({ prompt: "login" });
+  // @ts-expect-error a silent sign-in has no return path: it never navigates
+  await client.loginSilently({ returnTo: "/x" });
+  // @ts-expect-error silentRestore is a boolean
+  await createClient({ clientId: "x", redirectUri: "https://a/", silentRestore: "yes" });
   // @ts-expect-error not an event
   client.on("tokenrefreshed", () => {});
   // @ts-expect-error getToken resolves a string
