@@ -21,9 +21,18 @@ const types = {
   '.json': 'application/json',
 };
 
-export function contentSecurityPolicy(issuerOrigin) {
+/**
+ * contentSecurityPolicy is every app page's policy. Pages refuse to be
+ * framed (frame-ancestors 'none'), except the return page of silent
+ * sign-in (SILENT_PATH, frameable: true), which the app frames itself:
+ * frame-ancestors 'self'.
+ */
+export function contentSecurityPolicy(issuerOrigin, { frameable = false, frameSrc = [] } = {}) {
   return [
     "default-src 'self'",
+    // Silent sign-in's iframe goes to the provider and comes back to the
+    // app's return page.
+    `frame-src 'self' ${[issuerOrigin, ...frameSrc].join(' ')}`.trim(),
     "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
     `connect-src 'self' ${issuerOrigin}`.trim(),
@@ -31,10 +40,13 @@ export function contentSecurityPolicy(issuerOrigin) {
     "img-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
-    "frame-ancestors 'none'",
+    frameable ? "frame-ancestors 'self'" : "frame-ancestors 'none'",
     "form-action 'self'",
   ].join('; ');
 }
+
+/** SILENT_PATH is the demo's silentRedirectUri path: a tiny page that only loads mezzo.js (web/demo/silent-callback.html). */
+export const SILENT_PATH = '/silent-callback';
 
 /**
  * workerSecurityPolicy is mezzo-worker.js's own policy (a worker is governed
@@ -57,10 +69,13 @@ export function workerSecurityPolicy(issuerOrigin) {
 export async function startDemoServer({ port = 0, cacheModule = false } = {}) {
   let config = null;
   let issuerOrigin = '';
+  let frameSrc = [];
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     const headers = {
-      'content-security-policy': url.pathname === '/dist/mezzo-worker.js' ? workerSecurityPolicy(issuerOrigin) : contentSecurityPolicy(issuerOrigin),
+      'content-security-policy': url.pathname === '/dist/mezzo-worker.js'
+        ? workerSecurityPolicy(issuerOrigin)
+        : contentSecurityPolicy(issuerOrigin, { frameable: url.pathname === SILENT_PATH, frameSrc }),
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-cache',
@@ -81,6 +96,8 @@ export async function startDemoServer({ port = 0, cacheModule = false } = {}) {
     let file;
     if (url.pathname.startsWith('/dist/')) {
       file = path.join(repo, 'web/dist', path.normalize(url.pathname.slice(6)));
+    } else if (url.pathname === SILENT_PATH) {
+      file = path.join(repo, 'web/demo/silent-callback.html');
     } else if (path.extname(url.pathname) === '') {
       file = path.join(repo, 'web/demo/index.html'); // app routes, including the redirect URI
     } else {
@@ -108,8 +125,11 @@ export async function startDemoServer({ port = 0, cacheModule = false } = {}) {
   return {
     origin,
     redirectUri: `${origin}/`,
-    setConfig(c) {
+    silentRedirectUri: `${origin}${SILENT_PATH}`,
+    /** setConfig sets the app's config; frameSrc, more origins its pages may frame (a test's stand-in provider). */
+    setConfig(c, { frameSrc: frames = [] } = {}) {
       config = c;
+      frameSrc = frames;
       issuerOrigin = new URL(c.tokenEndpoint ?? c.issuer).origin; // Intermezzo's issuer is no URL
     },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),

@@ -18,9 +18,15 @@ const ttl = Number(process.env.ACCESS_TOKEN_TTL ?? 30);
 
 const profiles = {
   async oidc(demo) {
-    const idp = await startIdp({ port, accessTokenTtl: ttl, redirectUris: [demo.redirectUri] });
+    // Both return pages registered: the app's, and the silent and popup
+    // sign-in's; a reload of a signed-out page signs in silently when the
+    // provider still has a session (silentRestore).
+    const idp = await startIdp({ port, accessTokenTtl: ttl, redirectUris: [demo.redirectUri, demo.silentRedirectUri] });
     const discovery = await idp.discovery();
-    demo.setConfig({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: demo.redirectUri, userinfoEndpoint: discovery.userinfo_endpoint });
+    demo.setConfig({
+      issuer: idp.issuer, clientId: idp.clientId, redirectUri: demo.redirectUri, userinfoEndpoint: discovery.userinfo_endpoint,
+      silentRedirectUri: demo.silentRedirectUri, silentRestore: true,
+    });
     return { user: idp.user, provider: `${idp.issuer} (oidc-provider, discovery)`, stop: idp.stop };
   },
   async intermezzo(demo) {

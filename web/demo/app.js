@@ -30,6 +30,7 @@ function render(client) {
   $('status').dataset.state = signedIn ? 'signed-in' : 'signed-out';
   $('status').textContent = signedIn ? 'Signed in' : 'Signed out';
   $('login').hidden = signedIn;
+  $('login-popup').hidden = signedIn;
   $('logout').hidden = !signedIn;
   $('session').hidden = !signedIn;
   const fullName = user ? [user.first_name, user.last_name].filter(Boolean).join(' ') : ''; // Intermezzo's claims
@@ -69,7 +70,27 @@ async function main() {
     }
   }
 
+  // A silent sign-in when the page starts signed out (make demo turns
+  // silentRestore on): the client starts it by itself, and this call joins
+  // it to log its outcome.
+  if (options.silentRestore && !client.isAuthenticated() && !client.isRedirectCallback()) {
+    logEvent('silent sign-in: trying (prompt=none in a hidden iframe)');
+    signingIn = true;
+    client.loginSilently().then(
+      () => { logEvent('signed in silently'); render(client); },
+      (err) => logEvent(`silent sign-in: ${err.code}`),
+    ).finally(() => { signingIn = false; });
+  }
+
   $('login').addEventListener('click', () => client.login({ returnTo: '/' }).catch(showError));
+  // No await before loginWithPopup: the popup must open within the click.
+  $('login-popup').addEventListener('click', () => {
+    signingIn = true;
+    client.loginWithPopup({ returnTo: '/' }).then(
+      () => { logEvent('signed in with popup'); render(client); },
+      (err) => { logEvent(`popup sign-in: ${err.code}`); if (err.code !== 'popup_closed') showError(err); },
+    ).finally(() => { signingIn = false; });
+  });
   $('logout').addEventListener('click', () => client.logout().catch(showError));
   $('call-api').addEventListener('click', async () => {
     $('api-result').textContent = '…';

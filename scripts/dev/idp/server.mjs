@@ -159,7 +159,14 @@ export async function main() {
     pkce: { methods: ['S256'], required: () => true },
     routes: ROUTES,
     jwks: { keys: signingKeys() },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    cookies: {
+      keys: [randomBytes(32).toString('base64url')],
+      // The session cookie is SameSite=None by default, which a browser
+      // refuses over plain http (None needs Secure). The demo and its
+      // provider are same-site (127.0.0.1, other ports), so Lax reaches the
+      // silent sign-in's iframe (prompt=none) as well as top-level visits.
+      long: { httpOnly: true, sameSite: 'lax' },
+    },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: {
       openid: ['sub'],
@@ -177,7 +184,20 @@ export async function main() {
       AuthorizationCode: 60,
     },
     rotateRefreshToken: true, // reuse of a rotated token revokes the grant: invalid_grant
-    issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    // A refresh token when offline_access was granted: asked for in this
+    // request (with prompt=consent, see the middleware below), or already
+    // held by the user's grant. A silent sign-in sends prompt=none, which
+    // cannot carry consent, so oidc-provider drops offline_access from it
+    // (OIDC Core 11); the consent the user gave at an interactive sign-in,
+    // recorded in the grant, is the "other condition" §11 allows, so the
+    // silently renewed session keeps a refresh token, as Intermezzo's
+    // would.
+    issueRefreshToken: async (ctx, client, code) => {
+      if (!client.grantTypeAllowed('refresh_token')) return false;
+      if (code.scopes.has('offline_access')) return true;
+      const grant = code.grantId ? await ctx.oidc.provider.Grant.find(code.grantId) : undefined;
+      return Boolean(grant?.getOIDCScope().split(' ').includes('offline_access'));
+    },
     findAccount: async (ctx, id) => (id === DEMO_USER.claims.sub
       ? { accountId: id, claims: async () => ({ ...DEMO_USER.claims }) }
       : undefined),
@@ -204,7 +224,9 @@ export async function main() {
   // OIDC Core 11 drops offline_access unless prompt=consent is asked for.
   // Intermezzo gives refresh tokens whenever offline_access is requested,
   // so ask for consent on the client's behalf (our interaction grants it
-  // without a question).
+  // without a question). A request with a prompt of its own is left alone:
+  // prompt=none (a silent sign-in) must not interact at all, and gets its
+  // refresh token from the grant instead (issueRefreshToken above).
   provider.use(async (ctx, next) => {
     if (ctx.path === ROUTES.authorization && ctx.method === 'GET') {
       const q = { ...ctx.query };
