@@ -40,6 +40,9 @@ const RUNTIMES = ['auto', 'shared-worker', 'worker', 'page'];
 // How long a call to a worker runtime may take: more than pkce.CallTimeout
 // (60 s), which bounds every call in Go, so Go's own timeout answers first.
 const REMOTE_CALL_TIMEOUT_MS = 65000;
+// How long a signed-out page's background start waits for the frame it
+// starts after (see startSoon), when the page gets none (hidden).
+const FRAME_FALLBACK_MS = 1000;
 
 /** MezzoError is every failure: a stable code, plain-words description, HTTP status when there was one. */
 class MezzoError extends Error {
@@ -544,7 +547,8 @@ function secondsOption(v, fallback) {
  * the module in the background: it must not compete with the app's own
  * first paint (issue 15). In a visible page it waits for the next frame
  * (requestAnimationFrame runs just before a paint, so what it schedules
- * runs after it), then posts a task of the lowest priority
+ * runs after it; or FRAME_FALLBACK_MS, for a page hidden meanwhile), then
+ * posts a task of the lowest priority
  * (scheduler.postTask, 'background'), or a plain timer where there is no
  * scheduler. A hidden page (a background tab, node) paints nothing: it
  * goes straight to the second step. A call that needs the module does not
@@ -567,8 +571,18 @@ function startSoon(fn) {
   };
   const doc = globalThis.document;
   if (doc && doc.visibilityState === 'visible' && typeof globalThis.requestAnimationFrame === 'function') {
-    const frame = globalThis.requestAnimationFrame(lowPriority);
-    cancel = () => globalThis.cancelAnimationFrame(frame);
+    // A page hidden before its frame gets no frame until it is shown: the
+    // timer starts the module anyway, later.
+    let frame = 0;
+    let timer = 0;
+    const next = () => {
+      globalThis.cancelAnimationFrame(frame);
+      clearTimeout(timer);
+      lowPriority();
+    };
+    frame = globalThis.requestAnimationFrame(next);
+    timer = setTimeout(next, FRAME_FALLBACK_MS);
+    cancel = () => { globalThis.cancelAnimationFrame(frame); clearTimeout(timer); };
   } else {
     lowPriority();
   }
@@ -639,28 +653,49 @@ async function newClient(createHandle, redirectUri, runtime, options) {
   // failed start). The first success on this page is the mezzo:module-ready
   // mark: from then on a protocol call runs at once. Whoever starts it
   // first, the background start is then no longer needed.
+  //
+  // client.ready is the promise of the latest start (`attempt`), and
+  // before the first one (the background start still scheduled) a promise
+  // that follows the first (`firstAttempt`): reading it never changes when
+  // the module starts. close() rejects a firstAttempt still waiting, so
+  // nothing waits forever.
   let cancelBackground = null;
   let moduleReady = false; // once ready() succeeded, calls need not ask again
+  let attempt = null; // Promise<void> of the latest start
+  let starting = false; // whether attempt is still running
+  let firstAttempt = null; // {promise, resolve, reject} while client.ready waits for the first start
   const ready = () => {
     if (cancelBackground) { cancelBackground(); cancelBackground = null; }
     if (closed) return Promise.reject(closedError());
-    return Promise.resolve().then(() => handle.ready()).then(() => {
+    if (starting) return attempt;
+    starting = true;
+    attempt = Promise.resolve().then(() => handle.ready()).then(() => {
+      starting = false;
       moduleReady = true;
       mark('mezzo:module-ready');
-    }, (e) => { throw toMezzoError(e); });
+    }, (e) => {
+      starting = false;
+      throw toMezzoError(e);
+    });
+    attempt.catch(() => { /* reported by client.ready and by each call */ });
+    if (firstAttempt) {
+      firstAttempt.resolve(attempt);
+      firstAttempt = null;
+    }
+    return attempt;
   };
   // The page needs the module now when it is a redirect callback (the next
   // call is handleRedirectCallback) or has a session (a worker already
   // running it: this only joins it). A signed-out page starts it when the
-  // page is idle, so that login() finds it ready.
+  // page has painted and is idle, so that login() finds it ready.
   let onCallback = false;
   try { onCallback = isCallbackUrl(redirectUri, globalThis.location?.href); } catch { /* no location: not a callback */ }
   if (onCallback || mirror.authenticated) {
-    ready().catch(() => { /* reported by client.ready and by each call */ });
+    ready();
   } else {
     cancelBackground = startSoon(() => {
       cancelBackground = null;
-      ready().catch(() => { /* reported by client.ready and by each call */ });
+      ready();
     });
   }
 
@@ -731,15 +766,26 @@ async function newClient(createHandle, redirectUri, runtime, options) {
   const client = {
     runtime,
     /**
-     * ready resolves once the module runs and the Go client is made (its
-     * options checked, discovery done), and rejects with their typed
-     * error. Reading it starts the module at once if it was not yet
-     * started, and after a failure starts it afresh, as a call does.
+     * ready settles with the latest start of the module and the Go client
+     * (its options checked, discovery done): it resolves once they run,
+     * and rejects with their typed error. Reading it starts nothing: the
+     * background start, or the first call, does; after a failure the next
+     * call starts afresh, and ready then follows that start.
      */
     get ready() {
-      const p = ready();
-      p.catch(() => { /* handled: an app that never reads it is not told twice */ });
-      return p;
+      if (closed) {
+        const p = Promise.reject(closedError());
+        p.catch(() => {});
+        return p;
+      }
+      if (attempt) return attempt;
+      if (!firstAttempt) {
+        let resolve; let reject;
+        const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+        promise.catch(() => { /* handled: an app that never reads it is not told twice */ });
+        firstAttempt = { promise, resolve, reject };
+      }
+      return firstAttempt.promise;
     },
     getToken(opts) {
       const force = !!(opts && opts.forceRefresh);
@@ -819,6 +865,7 @@ async function newClient(createHandle, redirectUri, runtime, options) {
       closed = true;
       if (cancelBackground) { cancelBackground(); cancelBackground = null; }
       for (const a of [...attempts]) a.abort(closedError());
+      if (firstAttempt) { firstAttempt.reject(closedError()); firstAttempt = null; }
       apply(SIGNED_OUT);
       for (const set of listeners.values()) set.clear();
       for (const [target, type] of wakeSources) target.removeEventListener(type, wake);

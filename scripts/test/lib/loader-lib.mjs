@@ -170,7 +170,10 @@ export function stubbedLoaderTests(loadFresh, server) {
       const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
       assert.equal(stub.runs, 0, 'a signed-out page has not started the module yet');
       assert.deepEqual([...timers.pending.values()].map((t) => t.ms), [0], 'only its background start is scheduled');
-      await client.ready;
+      const ready = client.ready;
+      assert.equal(stub.runs, 0, 'reading client.ready starts nothing');
+      timers.fire(); // the background start
+      await ready;
       assert.equal(stub.runs, 1);
       assert.equal('__mezzoReady' in globalThis, false, 'the hook is gone once called');
       assert.equal(timers.pending.size, 0, 'the start timeout is cleared once ready, and the background start is no longer needed');
@@ -178,8 +181,10 @@ export function stubbedLoaderTests(loadFresh, server) {
 
       const idle = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
       assert.equal(timers.pending.size, 1, 'a background start is scheduled');
+      const waiting = idle.ready;
       idle.close();
       assert.equal(timers.pending.size, 0, 'close() cancels it');
+      await assert.rejects(waiting, isMezzoError(mezzo, 'client_closed'), 'and client.ready, which waited for it, does not hang');
       assert.equal(stub.handles, 1, 'and the closed client made no Go client');
     } finally {
       timers.restore();
@@ -214,10 +219,12 @@ export function stubbedLoaderTests(loadFresh, server) {
     assert.equal('__mezzoReady' in globalThis, false, 'no hook left behind');
     assert.equal(mezzo.runtimeStats(), null, 'no runtime');
 
-    const retry = stubGo({ register: 'now' });
+    await assert.rejects(client.ready, isMezzoError(mezzo, 'load_failed'), 'client.ready stays the failed start until a call tries again');
+    const retry = stubGo({ register: 'now', handle: () => ({ state: signedOut, close() {}, getToken: async () => { throw { code: 'login_required', description: 'no session' }; } }) });
     try {
+      await assert.rejects(client.getToken(), isMezzoError(mezzo, 'login_required'), 'the next call reaches Go');
       await client.ready;
-      assert.equal(retry.runs, 1, 'the same client\'s next call started a program of its own');
+      assert.equal(retry.runs, 1, 'the same client\'s next call started a program of its own, and client.ready follows it');
       assert.equal(client.isAuthenticated(), false);
       client.close();
     } finally {
