@@ -48,7 +48,8 @@ test('every count in "Tested guarantees" is the one make counts computes from th
       `${n(s.logins)} logins give ${n(s.distinctValues)} distinct`,
     ]],
     ['Soak', String(c.nodeSuites.soak), []],
-    ['Browser', String(c.browserTests), []],
+    ['Browser', String(c.browserTests - c.browserSuites.silent), []],
+    ['Silent and popup sign-in', String(c.browserSuites.silent), []],
   ];
   for (const [label, cases, phrases] of table) {
     const [, count, what] = row(label);
