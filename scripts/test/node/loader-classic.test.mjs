@@ -40,3 +40,66 @@ stubbedLoaderTests(() => {
   delete require.cache[classicPath];
   return require(classicPath);
 }, server);
+
+// ---- the return page of a silent or popup sign-in (issue 12) ----
+
+/** asReturnPage runs fn with the globals of a window named name at href whose parent records what it is posted. */
+async function asPage({ name, href, parent = true }, fn) {
+  const saved = { href: globalThis.location.href, origin: globalThis.location.origin };
+  const posted = [];
+  globalThis.window = globalThis;
+  globalThis.document = {};
+  globalThis.name = name;
+  globalThis.location.href = href;
+  globalThis.location.origin = new URL(href).origin;
+  if (parent) globalThis.parent = { postMessage: (m, origin) => { posted.push({ m, origin }); } };
+  try {
+    return await fn(posted);
+  } finally {
+    for (const k of ['window', 'document', 'name', 'parent']) delete globalThis[k];
+    globalThis.location.href = saved.href;
+    globalThis.location.origin = saved.origin;
+  }
+}
+
+const ATTEMPT = 'mezzo-embed:0123456789abcdef0123456789abcdef';
+const pending = (p) => Promise.race([p.then(() => 'settled', () => 'settled'), new Promise((r) => { setTimeout(() => r('pending'), 300); })]);
+
+test('a return page (the marker in its window name, a response in its URL) posts its URL to its parent on its own origin, and starts nothing: createClient never settles, no module fetched', async () => {
+  const href = 'http://127.0.0.1:8080/silent-callback?code=c1&state=s1&iss=x';
+  await asPage({ name: ATTEMPT, href }, async (posted) => {
+    const { loadFreshMezzo } = await import('../lib/common.mjs');
+    const fresh = loadFreshMezzo();
+    assert.deepEqual(posted, [{ m: { type: 'mezzo:authorization-response', id: ATTEMPT.slice('mezzo-embed:'.length), url: href }, origin: 'http://127.0.0.1:8080' }]);
+    const before = server.hits(`/octet/r1.wasm`);
+    assert.equal(await pending(fresh.createClient(clientOptions({ wasmUrl: `${server.origin}/octet/r1.wasm`, runtime: 'page' }))), 'pending');
+    await new Promise((r) => { setTimeout(r, 100); });
+    assert.equal(server.hits(`/octet/r1.wasm`), before, 'the module was not fetched');
+    assert.equal(fresh.runtimeStats(), null, 'no runtime started');
+  });
+});
+
+test('no marker, a malformed attempt id, no response in the URL, or no parent or opener: an ordinary page that posts nothing', async () => {
+  const response = 'http://127.0.0.1:8080/silent-callback?code=c1&state=s1';
+  const cases = [
+    { name: '', href: response },
+    { name: 'app-window', href: response },
+    { name: 'mezzo-embed:', href: response },
+    { name: 'mezzo-embed:0123', href: response },
+    { name: `${ATTEMPT}0`, href: response },
+    { name: ATTEMPT.toUpperCase().replace('MEZZO-EMBED:', 'mezzo-embed:'), href: response },
+    { name: ATTEMPT, href: 'http://127.0.0.1:8080/silent-callback' },
+    { name: ATTEMPT, href: 'http://127.0.0.1:8080/silent-callback?other=1#x=y' },
+    { name: ATTEMPT, href: response, parent: false },
+  ];
+  const { loadFreshMezzo } = await import('../lib/common.mjs');
+  for (const c of cases) {
+    await asPage(c, async (posted) => {
+      const fresh = loadFreshMezzo();
+      assert.deepEqual(posted, [], JSON.stringify(c));
+      const client = await fresh.createClient(clientOptions({ runtime: 'page', wasmUrl }));
+      assert.equal(client.isAuthenticated(), false);
+      client.close();
+    });
+  }
+});
