@@ -18,6 +18,8 @@ window.benchLib = {
       jwksUri: cfg.endpoints.jwks,
       scope: cfg.scope,
       ...cfg.mezzoOptions, // BENCH_MEZZO_OPTIONS, to measure a variant (run.mjs)
+      // ?runtime=page: one host forced for this page (the code cache phase).
+      ...(new URLSearchParams(location.search).has('runtime') ? { runtime: new URLSearchParams(location.search).get('runtime') } : {}),
     });
     client.on('tokenRefreshed', (d) => { lastRenewal = { expiresAt: d.expiresAt, at: Date.now() }; });
     return client.isAuthenticated();
