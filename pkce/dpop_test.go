@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -515,4 +517,131 @@ func TestParseWWWAuthenticate(t *testing.T) {
 			assert.False(t, dpopNonceChallenge(bad), bad)
 		}
 	}
+}
+
+// formatChallenges writes challenges back as a WWW-Authenticate value.
+func formatChallenges(chs []AuthChallenge) string {
+	var parts []string
+	for _, ch := range chs {
+		s := ch.Scheme
+		switch {
+		case ch.Token68 != "":
+			s += " " + ch.Token68
+		case len(ch.Params) > 0:
+			var ps []string
+			for _, k := range sortedKeys(ch.Params) {
+				v := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(ch.Params[k])
+				ps = append(ps, k+`="`+v+`"`)
+			}
+			s += " " + strings.Join(ps, ", ")
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// FuzzParseWWWAuthenticate: whatever a resource server sends, the parser
+// never panics, and what it accepts is well formed and survives being
+// written back and parsed again unchanged; a nonce challenge is exactly a
+// DPoP challenge with error use_dpop_nonce.
+func FuzzParseWWWAuthenticate(f *testing.F) {
+	for _, s := range []string{
+		`DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`,
+		`Bearer realm="api", DPoP algs="ES256 PS256", error="use_dpop_nonce"`,
+		`Negotiate YIIB/w==, DPoP error=use_dpop_nonce`, `Basic, DPoP`, ` ,, dpop ERROR = "a\"b\\c" ,`,
+		`DPoP error="x`, `DPoP error="a", error="b"`, "DPoP e=\"\x80\"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		chs, err := ParseWWWAuthenticate(header)
+		nonce := dpopNonceChallenge(header)
+		if err != nil {
+			require.Nil(t, chs)
+			require.False(t, nonce)
+			return
+		}
+		want := false
+		for _, ch := range chs {
+			require.True(t, isToken(ch.Scheme), "scheme %q", ch.Scheme)
+			require.False(t, ch.Token68 != "" && ch.Params != nil, "token68 or params, not both")
+			for k := range ch.Params {
+				require.True(t, isToken(k) && k == strings.ToLower(k), "param name %q", k)
+			}
+			want = want || strings.EqualFold(ch.Scheme, "DPoP") && ch.Params["error"] == "use_dpop_nonce"
+		}
+		require.Equal(t, want, nonce)
+		again, err := ParseWWWAuthenticate(formatChallenges(chs))
+		require.NoError(t, err, "written back: %q", formatChallenges(chs))
+		require.Equal(t, chs, again)
+	})
+}
+
+// FuzzDPoPNonce: a DPoP-Nonce header is remembered exactly when it is
+// NQCHAR (RFC 9449 §8.1), and the next proof carries it byte for byte.
+func FuzzDPoPNonce(f *testing.F) {
+	for _, s := range []string{"eyJ7S_zG.eyJH0-Z.HX4w-7v", "", "a b", `"q"`, "\\", "ü", "<&>", strings.Repeat("n", 1025)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, nonce string) {
+		d, err := newDPoP(stubSigner{jwk: rfc9449Key, sig: make([]byte, 64)}, rand.Reader, time.Now)
+		require.NoError(t, err)
+		stored := d.observe("https://api.example/x", &Response{Status: 200, Header: map[string]string{"dpop-nonce": nonce}})
+		require.Equal(t, ValidDPoPNonce(nonce), stored)
+		if stored {
+			for i := 0; i < len(nonce); i++ {
+				c := nonce[i]
+				require.True(t, c == 0x21 || 0x23 <= c && c <= 0x5b || 0x5d <= c && c <= 0x7e, "NQCHAR")
+			}
+		}
+		proof, err := d.proof(context.Background(), "GET", "https://api.example/y", "")
+		require.NoError(t, err)
+		payload, err := base64.RawURLEncoding.DecodeString(strings.Split(proof, ".")[1])
+		require.NoError(t, err)
+		var c dpopClaims
+		require.NoError(t, json.Unmarshal(payload, &c))
+		if stored {
+			require.Equal(t, nonce, c.Nonce)
+		} else {
+			require.Empty(t, c.Nonce)
+		}
+	})
+}
+
+// FuzzDPoPHTU: an htu is an absolute http(s) URL without query or fragment,
+// under its origin, and already normal: normalising it again changes nothing.
+func FuzzDPoPHTU(f *testing.F) {
+	for _, s := range []string{
+		"https://server.example.com/token", "HTTPS://A.Example:443/a/./b/../%7e%2f?q#f", "http://[::1]:8080", "http://127.0.0.1:0080/",
+		"https://a.example/%2E%2E/x", "https://a.example:/", "https://a.example/a//..", "https://user@a.example/", "//a.example/", "https://a.example/ü",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		htu, origin, err := dpopHTU(raw)
+		if err != nil {
+			requireTyped(t, err, CodeInvalidArgument)
+			return
+		}
+		require.NotContains(t, htu, "?")
+		require.NotContains(t, htu, "#")
+		require.True(t, strings.HasPrefix(htu, origin+"/"), "%q under %q", htu, origin)
+		require.True(t, strings.HasPrefix(origin, "https://") || strings.HasPrefix(origin, "http://"))
+		u, err := url.Parse(htu)
+		require.NoError(t, err)
+		require.True(t, u.IsAbs())
+		again, origin2, err := dpopHTU(htu)
+		require.NoError(t, err, "htu %q", htu)
+		require.Equal(t, htu, again, "idempotent")
+		require.Equal(t, origin, origin2)
+	})
 }
