@@ -25,8 +25,8 @@ import (
 // SHA-256 (RFC 7518 §3.4), the one every browser's WebCrypto signs with.
 const DPoPAlgorithm = "ES256"
 
-// dpopJTIBytes is the randomness of a proof's jti: 96 bits, the amount
-// RFC 9449 §11.1 names (its example jti, "-BwC3ESc6acc2lTc", is 12 bytes).
+// dpopJTIBytes is the randomness of a proof's jti: 96 bits, the least
+// RFC 9449 §4.2 asks for (its example jti, "-BwC3ESc6acc2lTc", is 12 bytes).
 const dpopJTIBytes = 12
 
 // maxDPoPNonce bounds a server's DPoP-Nonce, which goes into every later
@@ -204,7 +204,7 @@ func (d *dpopState) proof(ctx context.Context, method, rawURL, accessToken strin
 		return "", err
 	}
 	jti := make([]byte, dpopJTIBytes)
-	if _, err := io.ReadFull(d.rand, jti); err != nil { // RFC 9449 §4.2, §11.1: jti unique per proof
+	if _, err := io.ReadFull(d.rand, jti); err != nil { // RFC 9449 §4.2: jti unique per proof, at least 96 random bits
 		return "", fmt.Errorf("mezzo: reading random bytes for a DPoP proof: %w", err)
 	}
 	claims := dpopClaims{
