@@ -180,6 +180,8 @@ export type MezzoErrorCode =
   | "runtime_exited"
   | "runtime_unavailable"
   | "client_closed"
+  | "dpop_nonce_failed"
+  | "dpop_signing_failed"
   | "access_denied"
   | "consent_required"
   | "interaction_required"
