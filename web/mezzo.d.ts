@@ -4,7 +4,7 @@
 
 export as namespace mezzo;
 
-/** Options of createClient. The module checks them all: unknown keys, wrong types and missing required fields are rejected with `invalid_config`. */
+/** Options of createClient. The module checks them all when it starts: unknown keys, wrong types and missing required fields reject `client.ready` and the first protocol call with `invalid_config`. */
 export interface ClientOptions {
   /** The public client's ID at the provider. */
   clientId: string;
@@ -132,6 +132,17 @@ export type MezzoEvent = keyof EventMap;
 export interface Client {
   /** Where this client's Go runtime runs. */
   readonly runtime: RuntimeHost;
+  /**
+   * Resolves once the module runs and this client's options are accepted
+   * (discovery included): from then on protocol calls run at once. Rejects
+   * with their typed error (`load_failed`, `invalid_config`,
+   * `insecure_endpoint`, `issuer_mismatch`, `network_error`, `timeout`, …),
+   * the same error the first call that needs the module gets. It follows
+   * the latest start and never changes when the module starts: after a
+   * failure the next call tries again, and `ready` then follows that try.
+   * `close()` rejects it with `client_closed` if it was still waiting.
+   */
+  readonly ready: Promise<void>;
   /** Saves the one-time login transaction in sessionStorage and navigates to the provider. */
   login(opts?: LoginOptions): Promise<void>;
   /** Whether url (default location.href) is an authorization response for this client. */
@@ -200,10 +211,20 @@ export declare class MezzoError extends Error {
 }
 
 /**
- * Loads the module (once per page) and returns a client. The first load
- * puts `mezzo:compiled` and `mezzo:started` marks on the page's
- * performance timeline. A module that cannot be fetched, or does not start
- * within 10 s, rejects with `load_failed`; the next call tries again.
+ * Returns a client as soon as it can answer truthfully, before the module
+ * has started: a signed-out page answers isAuthenticated() (false) and
+ * getUser() (null) at once; a running SharedWorker answers from its
+ * session. The module (once per page, or the worker's) starts at once on a
+ * redirect callback or with a session, else in the background after the
+ * first paint; protocol calls wait for it. The options are checked when it
+ * starts: `client.ready` and the first protocol call reject with their
+ * error, as does a module that cannot be fetched or does not start within
+ * 10 s (`load_failed`; the next call tries again). Rejects at once only
+ * for what the loader checks itself: options that are not an object, and
+ * `runtime`, `wasmUrl` or `workerUrl` it cannot use. Marks on the page's
+ * performance timeline, once per page: `mezzo:ready` (the first client
+ * resolved), `mezzo:compiled`, `mezzo:started` (the Go program ready) and
+ * `mezzo:module-ready` (the first `client.ready` resolved).
  */
 export declare function createClient(options: ClientOptions): Promise<Client>;
 

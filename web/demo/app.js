@@ -45,6 +45,10 @@ async function main() {
   const { userinfoEndpoint, ...options } = await (await fetch('/config.json')).json();
   const client = await mezzo.createClient(options);
   $('status').dataset.runtime = client.runtime;
+  // createClient answers before the module has started (signed out, or the
+  // shared worker's session); the module starts in the background, and
+  // options it refuses or a provider it cannot discover show here.
+  client.ready.catch(showError);
 
   // tokenRefreshed also announces the sign-in's own token; only later ones are renewals.
   let signingIn = false;

@@ -40,6 +40,9 @@ const RUNTIMES = ['auto', 'shared-worker', 'worker', 'page'];
 // How long a call to a worker runtime may take: more than pkce.CallTimeout
 // (60 s), which bounds every call in Go, so Go's own timeout answers first.
 const REMOTE_CALL_TIMEOUT_MS = 65000;
+// How long a signed-out page's background start waits for the frame it
+// starts after (see startSoon), when the page gets none (hidden).
+const FRAME_FALLBACK_MS = 1000;
 
 /** MezzoError is every failure: a stable code, plain-words description, HTTP status when there was one. */
 class MezzoError extends Error {
@@ -386,12 +389,67 @@ function replaceUrl(url) {
 const SIGNED_OUT = Object.freeze({ authenticated: false, claims: null, token: null });
 
 /**
+ * startSoon runs fn once the page has painted and is otherwise idle, and
+ * returns a function that cancels it. This is how a signed-out page starts
+ * the module in the background: it must not compete with the app's own
+ * first paint (issue 15). In a visible page it waits for the next frame
+ * (requestAnimationFrame runs just before a paint, so what it schedules
+ * runs after it; or FRAME_FALLBACK_MS, for a page hidden meanwhile), then
+ * posts a task of the lowest priority
+ * (scheduler.postTask, 'background'), or a plain timer where there is no
+ * scheduler. A hidden page (a background tab, node) paints nothing: it
+ * goes straight to the second step. A call that needs the module does not
+ * wait for this: it starts the module at once and cancels what is left.
+ */
+function startSoon(fn) {
+  let cancel = () => {};
+  let done = false;
+  const run = () => { if (!done) { done = true; fn(); } };
+  const lowPriority = () => {
+    const scheduler = globalThis.scheduler;
+    if (typeof scheduler?.postTask === 'function' && typeof AbortController === 'function') {
+      const abort = new AbortController();
+      scheduler.postTask(run, { priority: 'background', signal: abort.signal }).catch(() => { /* cancelled */ });
+      cancel = () => abort.abort();
+      return;
+    }
+    const timer = setTimeout(run, 0);
+    cancel = () => clearTimeout(timer);
+  };
+  const doc = globalThis.document;
+  if (doc && doc.visibilityState === 'visible' && typeof globalThis.requestAnimationFrame === 'function') {
+    // A page hidden before its frame gets no frame until it is shown: the
+    // timer starts the module anyway, later.
+    let frame = 0;
+    let timer = 0;
+    const next = () => {
+      globalThis.cancelAnimationFrame(frame);
+      clearTimeout(timer);
+      lowPriority();
+    };
+    frame = globalThis.requestAnimationFrame(next);
+    timer = setTimeout(next, FRAME_FALLBACK_MS);
+    cancel = () => { globalThis.cancelAnimationFrame(frame); clearTimeout(timer); };
+  } else {
+    lowPriority();
+  }
+  return () => { done = true; cancel(); };
+}
+
+/**
  * newClient builds the public Client around the runtime's handle, which
  * createHandle(emit) makes, for the redirect URI redirectUri, on the host
  * runtime ('shared-worker', 'worker' or 'page'). The runtime
  * reports events through emit(type, detail, state); the page half's own
  * reactions to them (the mirror and the token cache) are code here, not
  * listeners, so on() cannot reach them.
+ *
+ * The handle answers state() before the module runs (a session that does
+ * not exist yet is signed out); its protocol methods wait for
+ * handle.ready(), which starts the module and the Go client (validation,
+ * discovery) once, and again after a failure. The client resolves at once
+ * and starts the module now when it is needed now (a redirect callback, a
+ * live session), else in the background (startSoon).
  */
 async function newClient(createHandle, redirectUri, runtime) {
   // The token cache: while Date.now() < refreshAt, getToken answers here
@@ -436,11 +494,69 @@ async function newClient(createHandle, redirectUri, runtime) {
   if (!handle) throw new MezzoError('internal_error', 'the module returned no client');
   try { apply(await handle.state()); } catch (e) { throw toMezzoError(e); }
 
+  // ready starts the module and the Go client, or joins the start under
+  // way; after a failure the next call starts afresh (the handle forgets a
+  // failed start). The first success on this page is the mezzo:module-ready
+  // mark: from then on a protocol call runs at once. Whoever starts it
+  // first, the background start is then no longer needed.
+  //
+  // client.ready is the promise of the latest start (`attempt`), and
+  // before the first one (the background start still scheduled) a promise
+  // that follows the first (`firstAttempt`): reading it never changes when
+  // the module starts. close() rejects a firstAttempt still waiting, so
+  // nothing waits forever.
+  let cancelBackground = null;
+  let moduleReady = false; // once ready() succeeded, calls need not ask again
+  let attempt = null; // Promise<void> of the latest start
+  let starting = false; // whether attempt is still running
+  let firstAttempt = null; // {promise, resolve, reject} while client.ready waits for the first start
+  const ready = () => {
+    if (cancelBackground) { cancelBackground(); cancelBackground = null; }
+    if (closed) return Promise.reject(closedError());
+    if (starting) return attempt;
+    starting = true;
+    attempt = Promise.resolve().then(() => handle.ready()).then(() => {
+      starting = false;
+      moduleReady = true;
+      mark('mezzo:module-ready');
+    }, (e) => {
+      starting = false;
+      throw toMezzoError(e);
+    });
+    attempt.catch(() => { /* reported by client.ready and by each call */ });
+    if (firstAttempt) {
+      firstAttempt.resolve(attempt);
+      firstAttempt = null;
+    }
+    return attempt;
+  };
+  // The page needs the module now when it is a redirect callback (the next
+  // call is handleRedirectCallback) or has a session (a worker already
+  // running it: this only joins it). A signed-out page starts it when the
+  // page has painted and is idle, so that login() finds it ready.
+  let onCallback = false;
+  try { onCallback = isCallbackUrl(redirectUri, globalThis.location?.href); } catch { /* no location: not a callback */ }
+  if (onCallback || mirror.authenticated) {
+    ready();
+  } else {
+    cancelBackground = startSoon(() => {
+      cancelBackground = null;
+      ready();
+    });
+  }
+
+  // whenReady is ready() until it has succeeded once: a call before that
+  // starts the module at once (not waiting for the background start) and
+  // rejects with the start's typed error (load_failed, invalid_config, a
+  // discovery error), as client.ready does. (The handle's methods also
+  // wait for its start themselves: a worker that died is started afresh.)
+  const whenReady = () => (moduleReady ? undefined : ready());
+
   // call runs a Go method that returns a Promise, after the closed check.
   const call = (method, ...args) => Promise.resolve().then(() => {
     if (closed) throw closedError();
-    return handle[method](...args);
-  });
+    return whenReady();
+  }).then(() => handle[method](...args));
 
   // A renewal whose time passed while the machine slept or the tab's timers
   // were throttled is made as soon as the page can tell: when the tab is
@@ -462,6 +578,28 @@ async function newClient(createHandle, redirectUri, runtime) {
 
   const client = {
     runtime,
+    /**
+     * ready settles with the latest start of the module and the Go client
+     * (its options checked, discovery done): it resolves once they run,
+     * and rejects with their typed error. Reading it starts nothing: the
+     * background start, or the first call, does; after a failure the next
+     * call starts afresh, and ready then follows that start.
+     */
+    get ready() {
+      if (closed) {
+        const p = Promise.reject(closedError());
+        p.catch(() => {});
+        return p;
+      }
+      if (attempt) return attempt;
+      if (!firstAttempt) {
+        let resolve; let reject;
+        const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+        promise.catch(() => { /* handled: an app that never reads it is not told twice */ });
+        firstAttempt = { promise, resolve, reject };
+      }
+      return firstAttempt.promise;
+    },
     getToken(opts) {
       const force = !!(opts && opts.forceRefresh);
       if (!force && cache !== null && Date.now() < cache.refreshAt) return cache.resolved; // hot path: no Go
@@ -487,7 +625,9 @@ async function newClient(createHandle, redirectUri, runtime) {
         if (closed) throw closedError();
         if (url !== undefined && url !== null && typeof url !== 'string') throw new MezzoError('invalid_argument', 'url must be a string');
         const href = globalThis.location.href;
-        return handle.handleRedirectCallback(url ?? href, takeTransaction(), href);
+        // The module first: the transaction is taken (and removed) only
+        // when the call can run, so a failed load leaves it for the retry.
+        return Promise.resolve(whenReady()).then(() => handle.handleRedirectCallback(url ?? href, takeTransaction(), href));
       }).then((r) => {
         if (r.cleanUrl) replaceUrl(r.cleanUrl); // success or not, the code must not linger in the address bar
         if (r.error) throw r.error;
@@ -517,6 +657,8 @@ async function newClient(createHandle, redirectUri, runtime) {
       // client_closed.
       if (closed) return;
       closed = true;
+      if (cancelBackground) { cancelBackground(); cancelBackground = null; }
+      if (firstAttempt) { firstAttempt.reject(closedError()); firstAttempt = null; }
       apply(SIGNED_OUT);
       for (const set of listeners.values()) set.clear();
       for (const [target, type] of wakeSources) target.removeEventListener(type, wake);
@@ -687,7 +829,7 @@ async function connect(host, workerUrl, moduleUrl) {
   } catch (e) {
     rpc.dead();
     if (e.code === 'runtime_exited' || e.code === 'runtime_unavailable' || e.code === 'timeout') throw unavailable(e.description);
-    throw e; // the worker runs, but the module did not load: load_failed, invalid_config
+    throw e; // the worker runs, but refused this page: invalid_config (another wasmUrl)
   }
   ready = true;
   for (const name of hello.marks ?? []) mark(name);
@@ -701,6 +843,50 @@ async function connect(host, workerUrl, moduleUrl) {
 }
 
 /**
+ * pageHandle is the handle of a client whose runtime runs in the page: the
+ * Go handle for options, made on first need. Until then the client has no
+ * session (a Go client starts signed out), so state() answers without the
+ * module. ready() starts the module at url and makes the Go client (Go
+ * checks the options, discovery runs) once; a failed start is forgotten,
+ * so the next call tries again. Every other method waits for ready().
+ */
+function pageHandle(url, options, emit) {
+  let goHandle = null;
+  let opening = null;
+  let closed = false;
+  const ready = () => {
+    if (goHandle) return Promise.resolve(goHandle);
+    if (!opening) {
+      opening = (async () => {
+        // A page runs one module: another client may have claimed another
+        // URL since this one was made (moduleUrlFor says so, typed).
+        const api = await start(moduleUrlFor(url, 'invalid_config', 'options.wasmUrl'));
+        const h = await api.createClient(options, emit);
+        if (!h) throw new MezzoError('internal_error', 'the module returned no client');
+        if (closed) { h.close(); throw new MezzoError('client_closed', 'this client was closed; create a new one'); }
+        goHandle = h;
+        return h;
+      })().finally(() => { opening = null; });
+    }
+    return opening;
+  };
+  const method = (name) => (...args) => ready().then((h) => h[name](...args));
+  return {
+    ready: () => ready().then(() => {}),
+    login: method('login'),
+    handleRedirectCallback: method('handleRedirectCallback'),
+    getToken: method('getToken'),
+    logout: method('logout'),
+    getUserinfo: method('getUserinfo'),
+    state: () => (goHandle ? goHandle.state() : SIGNED_OUT),
+    close() {
+      closed = true;
+      goHandle?.close();
+    },
+  };
+}
+
+/**
  * remoteHandle attaches to the worker's session for options and returns a
  * handle with the Go handle's methods (see jsbridge/api.go), each a call
  * over the connection. When the worker dies, the handle attaches anew at
@@ -710,6 +896,7 @@ async function connect(host, workerUrl, moduleUrl) {
 async function remoteHandle(host, workerUrl, moduleUrl, options, emit) {
   let conn = null;
   let session = null;
+  let state = SIGNED_OUT; // the session's state when attached
   let closed = false;
   let attaching = null;
   const attach = async () => {
@@ -722,6 +909,7 @@ async function remoteHandle(host, workerUrl, moduleUrl, options, emit) {
     c.listen(r.session, emit);
     conn = c;
     session = r.session;
+    state = r.state ?? SIGNED_OUT;
     c.onDead(() => { if (!closed) ensure().catch(() => {}); });
   };
   const ensure = () => {
@@ -740,12 +928,15 @@ async function remoteHandle(host, workerUrl, moduleUrl, options, emit) {
     }
   };
   return {
+    // The worker starts the module and the session's Go client on the
+    // first of these calls (see worker.js); ready() asks for that alone.
+    ready: () => invoke('ready', []).then(() => {}),
     login: (opts) => invoke('login', [opts]),
     handleRedirectCallback: (url, transaction, href) => invoke('handleRedirectCallback', [url, transaction, href]),
     getToken: (force) => invoke('getToken', [force]),
     logout: (opts) => invoke('logout', [opts]),
     getUserinfo: () => invoke('getUserinfo', []),
-    state: () => invoke('state', []),
+    state: () => state, // attach answered it: no second round trip
     close() {
       closed = true;
       conn.unlisten(session, emit);
@@ -755,26 +946,49 @@ async function remoteHandle(host, workerUrl, moduleUrl, options, emit) {
 }
 
 /**
- * createClient starts the runtime (once per page, or finds the shared one)
- * and returns a Client. The options go to Go as they are: Go checks every
- * one of them (types, required fields, unknown keys) with one message
- * each. The loader reads only its own — runtime, workerUrl, wasmUrl — and
- * redirectUri, once Go has accepted it, for isRedirectCallback().
+ * createClient returns a Client as soon as its host can answer truthfully,
+ * before the module has started (issue 15): a runtime that has not started
+ * holds no session, so a signed-out page answers isAuthenticated() and
+ * getUser() at once; a running shared worker answers from its session. The
+ * module starts at once on a redirect callback and with a live session,
+ * else in the background; calls that need it wait for it (see newClient).
+ *
+ * The options go to Go as they are: Go checks every one of them (types,
+ * required fields, unknown keys) with one message each, when the module
+ * starts — client.ready and the first call that needs the module reject
+ * with its invalid_config, as does a failed discovery with its code. The
+ * loader checks only what it needs itself, at once: that options is an
+ * object (it reads fields from it, and sends it to a worker), its own
+ * options — runtime, workerUrl, wasmUrl — and reads redirectUri for
+ * isRedirectCallback().
  */
 async function createClient(options) {
-  const runtime = options?.runtime ?? 'auto';
+  // A transport rule, not one of Go's option rules: there must be an
+  // object to read runtime from and to send to a worker (Go refuses
+  // anything else as well, with the same code).
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new MezzoError('invalid_config', 'options must be an object');
+  const client = await clientOnHost(options);
+  mark('mezzo:ready'); // the first client of the page can answer
+  return client;
+}
+
+async function clientOnHost(options) {
+  const runtime = options.runtime ?? 'auto';
   if (!RUNTIMES.includes(runtime)) throw new MezzoError('invalid_config', `options.runtime must be one of ${RUNTIMES.join(', ')}`);
-  const redirectUri = options?.redirectUri;
+  const redirectUri = options.redirectUri;
   const hosts = runtime === 'auto' ? ['shared-worker', 'worker', 'page'].filter(canStart) : [runtime];
   for (const host of hosts) {
     if (host === 'page') {
-      const api = await start(moduleUrlFor(options?.wasmUrl, 'invalid_config', 'options.wasmUrl'));
-      return newClient((emit) => api.createClient(options, emit), redirectUri, host);
+      // The page's one module is claimed now, so that another wasmUrl is
+      // refused at once, as when it was loaded at once.
+      const url = moduleUrlFor(options.wasmUrl, 'invalid_config', 'options.wasmUrl');
+      if (!compiled) moduleUrl = url;
+      return newClient((emit) => pageHandle(url, options, emit), redirectUri, host);
     }
     if (!canStart(host)) throw new MezzoError('runtime_unavailable', `the ${host} runtime cannot start here: no ${host === 'worker' ? 'Worker' : 'SharedWorker'} in this page`);
-    const wasmUrl = options?.wasmUrl;
+    const wasmUrl = options.wasmUrl;
     if (wasmUrl !== undefined && wasmUrl !== null && typeof wasmUrl !== 'string') throw new MezzoError('invalid_config', 'options.wasmUrl must be a string');
-    const workerUrl = options?.workerUrl;
+    const workerUrl = options.workerUrl;
     if (workerUrl !== undefined && workerUrl !== null && typeof workerUrl !== 'string') throw new MezzoError('invalid_config', 'options.workerUrl must be a string');
     let urls;
     try {

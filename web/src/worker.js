@@ -5,20 +5,31 @@
 // module here, streaming; load wasm_exec.js; run Go) it uses as the page
 // host does. Each connected page gets an rpcServer on its port:
 //
-//   hello({wasmUrl, pageLock})   → {lock, marks}: starts the module once;
-//                                  lock is the Web Lock this worker holds
-//                                  while it lives, marks the start-up marks
-//                                  made so far (later ones come as 'mark'
-//                                  events); pageLock, the Web Lock the page
-//                                  holds while it lives: once the worker
-//                                  gets it, the page is gone and its port
-//                                  is dropped (see dropPage)
-//   attach({options})            → {session}: the session for options —
-//                                  one Go client per distinct configuration
+//   hello({wasmUrl, pageLock})   → {lock, marks}: checks the module URL
+//                                  (a worker runs one module) but does not
+//                                  start it (see ready); lock is the Web
+//                                  Lock this worker holds while it lives,
+//                                  marks the start-up marks made so far
+//                                  (later ones come as 'mark' events);
+//                                  pageLock, the Web Lock the page holds
+//                                  while it lives: once the worker gets it,
+//                                  the page is gone and its port is
+//                                  dropped (see dropPage)
+//   attach({options})            → {session, state}: the session for
+//                                  options — one per distinct configuration
 //                                  (sessionKey), shared by every page that
-//                                  attaches with equal options
+//                                  attaches with equal options — and its
+//                                  state, answered without the module: a
+//                                  session whose Go client is not made yet
+//                                  is signed out
+//   ready({session})             → null once the module runs and the
+//                                  session's Go client is made (options
+//                                  checked, discovery done); its typed
+//                                  error otherwise, and the next call
+//                                  tries again
 //   login, handleRedirectCallback, getToken, logout, getUserinfo, state
-//                ({session, args}) → the Go handle's method applied to args
+//                ({session, args}) → the Go handle's method applied to args,
+//                                  after ready (state: signed out before)
 //   detach({session})            → this page no longer listens to session
 //
 // A session's events ('session' events: {session, type, detail, state}) go
@@ -34,8 +45,9 @@ const workerLock = `mezzo-runtime@${VERSION}/${Date.now().toString(36)}-${Math.r
 /** lockHeld resolves with the lock's name once this worker holds it for good (null without Web Locks). */
 const lockHeld = holdLock(workerLock);
 
-const sessions = new Map(); // sessionKey → Promise<session>
-const sessionsById = new Map(); // id → session: { id, handle, ports: Map<ctx, attachments> }
+const sessions = new Map(); // sessionKey → session
+// id → session: { id, options, handle (null until made), opening, ports: Map<ctx, attachments> }
+const sessionsById = new Map();
 let nextSession = 1;
 const servers = new Set(); // every connected page's rpcServer, for the start-up marks
 
@@ -50,22 +62,50 @@ function broadcast(s, type, detail, state, skip) {
   }
 }
 
-/** openSession returns the session for options, creating its Go client once. */
-function openSession(moduleUrl, options) {
+/** sessionFor returns the session for options, made on first ask; its Go client is made by openSession. */
+function sessionFor(options) {
   const key = sessionKey(options);
-  if (!sessions.has(key)) {
-    const opened = (async () => {
-      const api = await start(moduleUrl);
-      const s = { id: nextSession++, handle: null, ports: new Map() };
-      s.handle = await api.createClient(options, (type, detail, state) => broadcast(s, type, detail, state, null));
-      if (!s.handle) throw new MezzoError('internal_error', 'the module returned no client');
-      sessionsById.set(s.id, s);
-      return s;
-    })();
-    sessions.set(key, opened);
-    opened.catch(() => { if (sessions.get(key) === opened) sessions.delete(key); }); // bad options: nothing kept
+  let s = sessions.get(key);
+  if (!s) {
+    s = { id: nextSession++, key, options, handle: null, opening: null, ports: new Map() };
+    sessions.set(key, s);
+    sessionsById.set(s.id, s);
   }
-  return sessions.get(key);
+  return s;
+}
+
+/**
+ * openSession starts the module at moduleUrl (once per worker) and makes
+ * the session's Go client (once per session). A failure (a module that
+ * does not load, options Go refuses, a failed discovery) keeps nothing:
+ * the next call tries again.
+ */
+function openSession(s, moduleUrl) {
+  if (s.handle) return Promise.resolve(s.handle);
+  if (!s.opening) {
+    s.opening = (async () => {
+      const api = await start(moduleUrlFor(moduleUrl, 'invalid_config', 'options.wasmUrl'));
+      const h = await api.createClient(s.options, (type, detail, state) => broadcast(s, type, detail, state, null));
+      if (!h) throw new MezzoError('internal_error', 'the module returned no client');
+      s.handle = h;
+      return h;
+    })().finally(() => {
+      s.opening = null;
+      forgetIfIdle(s); // a failed start of a session every page has left
+    });
+  }
+  return s.opening;
+}
+
+/**
+ * forgetIfIdle drops a session no page is attached to and whose Go client
+ * was never made: it holds nothing. A session with a Go client stays, for
+ * the next page (a reload, a new tab).
+ */
+function forgetIfIdle(s) {
+  if (s.ports.size > 0 || s.handle || s.opening) return;
+  sessions.delete(s.key);
+  sessionsById.delete(s.id);
 }
 
 /**
@@ -94,7 +134,8 @@ function serve(port) {
     const s = attached(params, ctx);
     const args = params.args ?? [];
     if (!Array.isArray(args) || args.length > 3) throw badArgument(`the args of ${name} must be an array of at most 3`);
-    const result = await s.handle[name](...args);
+    const handle = await openSession(s, pageModule);
+    const result = await handle[name](...args);
     if (after) after(s, ctx, result);
     return result;
   };
@@ -102,14 +143,17 @@ function serve(port) {
     version: VERSION,
     handlers: {
       async hello(params, ctx) {
-        const url = moduleUrlFor(params?.wasmUrl, 'invalid_config', 'options.wasmUrl');
-        await start(url);
-        pageModule = url;
+        // The module starts when a page needs it (ready, or a call), not
+        // here: a signed-out page answers without it (issue 15).
+        pageModule = moduleUrlFor(params?.wasmUrl, 'invalid_config', 'options.wasmUrl');
         if (!watched && port !== globalThis) {
           // The page is gone: detach it from every session (the sessions
           // stay, for the next page), stop serving and close its port.
           watched = watchPage(params?.pageLock, () => {
-            for (const s of sessionsById.values()) s.ports.delete(ctx);
+            for (const s of [...sessionsById.values()]) {
+              s.ports.delete(ctx);
+              forgetIfIdle(s);
+            }
             server.close();
             servers.delete(server);
             port.close();
@@ -120,16 +164,21 @@ function serve(port) {
       async attach(params, ctx) {
         if (pageModule === null) throw badArgument('call hello first');
         if (!rpcIsPlainObject(params?.options)) throw new MezzoError('invalid_config', 'options must be an object');
-        const s = await openSession(pageModule, params.options);
+        const s = sessionFor(params.options);
         s.ports.set(ctx, (s.ports.get(ctx) ?? 0) + 1);
-        return { session: s.id };
+        return { session: s.id, state: s.handle ? s.handle.state() : SIGNED_OUT };
+      },
+      async ready(params, ctx) {
+        await openSession(attached(params, ctx), pageModule);
+        return null;
       },
       detach(params, ctx) {
         const s = attached(params, ctx);
         const n = s.ports.get(ctx) - 1;
         if (n > 0) s.ports.set(ctx, n); else s.ports.delete(ctx);
-        // The session itself stays: the next page to attach (a reload, a
-        // new tab) finds it signed in.
+        // A session with a Go client stays: the next page to attach (a
+        // reload, a new tab) finds it signed in.
+        forgetIfIdle(s);
         return null;
       },
       login: method('login'),
@@ -139,7 +188,10 @@ function serve(port) {
         broadcast(s, 'sessionExpired', { code: 'login_required', description: 'signed out in another tab' }, SIGNED_OUT, ctx);
       }),
       getUserinfo: method('getUserinfo'),
-      state: method('state'),
+      state(params, ctx) {
+        const s = attached(params, ctx);
+        return s.handle ? s.handle.state() : SIGNED_OUT; // no Go client yet: signed out
+      },
     },
   });
   servers.add(server);

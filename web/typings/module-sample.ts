@@ -23,6 +23,9 @@ async function main(): Promise<void> {
   };
   const client: Client = await createClient(options);
   const host: RuntimeHost = client.runtime;
+  const started: void = await client.ready;
+  void started;
+  client.ready.catch((e: unknown) => { if (e instanceof MezzoError) console.log(e.code === "load_failed" || e.code === "invalid_config"); });
   const forced: Client = await createClient({ clientId: "x", redirectUri: "https://a/", runtime: "shared-worker" });
   void [host, forced];
   const same: Client = await mezzoDefault.createClient({ clientId: "x", redirectUri: "https://a/" });
@@ -75,6 +78,11 @@ async function main(): Promise<void> {
   await createClient({ clientId: "x", redirectUri: "https://a/", runtime: "service-worker" });
   // @ts-expect-error runtime is read-only
   client.runtime = "page";
+  // @ts-expect-error ready is read-only
+  client.ready = Promise.resolve();
+  // @ts-expect-error ready resolves nothing to use: the client is already in hand
+  const fromReady: Client = await client.ready;
+  void fromReady;
   // @ts-expect-error not an event
   client.on("tokenrefreshed", () => {});
   // @ts-expect-error getToken resolves a string

@@ -162,9 +162,10 @@ export function watchErrors(context, origin, errors) {
 /**
  * signIn signs the demo app on page in: from origin's start page through the
  * provider's login form (when the provider asks) back to a signed-in page.
+ * With { reload: false } it starts from the signed-out page already open.
  */
-export async function signIn(page, origin, idp) {
-  await page.goto(`${origin}/`);
+export async function signIn(page, origin, idp, { reload = true } = {}) {
+  if (reload) await page.goto(`${origin}/`);
   await page.waitForSelector('#status[data-state="signed-out"]');
   await page.click('#login');
   // The provider's form, or (with a provider session) straight back with a

@@ -17,23 +17,24 @@ const WORKER_SCRIPT = new URL('../../../web/dist/mezzo-worker.js', import.meta.u
 // Two providers: one whose tokens outlive the test (so no renewal adds a
 // token request to what a test counts), one with short-lived tokens. Each
 // demo server is its own origin, so each has its own SharedWorker.
-let idp; let idpShort; let shared; let stampede; let dedicated; let b; let watcher; let workerWatch;
+let idp; let idpShort; let shared; let stampede; let dedicated; let fresh; let b; let watcher; let workerWatch;
 const errors = [];
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run make test (it installs Debian's chromium) or apt-get install chromium`);
   assert.ok(existsSync(WORKER_SCRIPT), 'web/dist/mezzo-worker.js missing: run make build');
-  [shared, stampede, dedicated] = await Promise.all([startDemoServer(), startDemoServer(), startDemoServer()]);
+  [shared, stampede, dedicated, fresh] = await Promise.all([startDemoServer(), startDemoServer(), startDemoServer(), startDemoServer()]);
   [idp, idpShort] = await Promise.all([
-    startIdp({ accessTokenTtl: 600, redirectUris: [shared.redirectUri] }),
+    startIdp({ accessTokenTtl: 600, redirectUris: [shared.redirectUri, fresh.redirectUri] }),
     startIdp({ accessTokenTtl: SHORT_TTL, redirectUris: [stampede.redirectUri, dedicated.redirectUri] }),
   ]);
   shared.setConfig({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: shared.redirectUri });
   stampede.setConfig({ issuer: idpShort.issuer, clientId: idpShort.clientId, redirectUri: stampede.redirectUri });
   dedicated.setConfig({ issuer: idpShort.issuer, clientId: idpShort.clientId, redirectUri: dedicated.redirectUri, runtime: 'worker' });
+  fresh.setConfig({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: fresh.redirectUri });
   b = await launchBrowser();
   await recordCspViolations(b.context);
-  for (const d of [shared, stampede, dedicated]) watchErrors(b.context, d.origin, errors);
+  for (const d of [shared, stampede, dedicated, fresh]) watchErrors(b.context, d.origin, errors);
   watcher = await b.browser.newBrowserCDPSession();
   workerWatch = await watchWorkerErrors(watcher, 'http://127.0.0.1:', errors);
 });
@@ -41,7 +42,7 @@ before(async () => {
 after(async () => {
   await b?.close();
   await Promise.all([idp?.stop(), idpShort?.stop()]);
-  await Promise.all([shared, stampede, dedicated].map((d) => d?.close()));
+  await Promise.all([shared, stampede, dedicated, fresh].map((d) => d?.close()));
 });
 
 /** open opens the demo of origin in a new tab and waits until it has started. */
@@ -67,6 +68,33 @@ const getTokens = (page, n, at = 0) => page.evaluate(async ([count, when]) => {
 
 let tabs = [];
 let stampedeTabs = [];
+
+/** marks returns when page's mezzo:* start-up marks were made (ms since its navigation), null for those not made. */
+const marks = (page) => page.evaluate(() => Object.fromEntries(['ready', 'compiled', 'started', 'module-ready']
+  .map((n) => [n, performance.getEntriesByName(`mezzo:${n}`)[0]?.startTime ?? null])));
+
+test('a signed-out page answers before the module is ready and starts it in the background; its login works, and the callback page finds the worker\'s runtime started', async () => {
+  // A new origin: a worker of its own, started by this page.
+  const page = await b.context.newPage();
+  await page.goto(`${fresh.origin}/`);
+  await page.waitForSelector('#status[data-state="signed-out"]');
+  assert.equal(await page.getAttribute('#status', 'data-runtime'), 'shared-worker');
+  await page.waitForFunction(() => performance.getEntriesByName('mezzo:module-ready').length > 0, null, { timeout: 15000 });
+  const start = await marks(page);
+  assert.ok(start.ready < start.compiled && start.compiled <= start.started && start.started <= start['module-ready'],
+    `the client answered before the worker compiled the module, which started in the background: ${JSON.stringify(start)}`);
+
+  await idp.resetStats();
+  await signIn(page, fresh.origin, idp, { reload: false });
+  assert.equal((await idp.stats()).authCodeRequests, 1);
+  // The worker outlived the round trip to the provider (extendedLifetime):
+  // the callback page's connection learnt that the Go program had started
+  // before its client answered, and nothing was compiled or started again.
+  const back = await marks(page);
+  assert.ok(back.started !== null && back.started <= back.ready && back.ready <= back['module-ready'],
+    `the callback page found the runtime started: ${JSON.stringify(back)}`);
+  await page.close();
+});
 
 test('two tabs share one runtime: sign in in one, the other follows at once with no token request', async () => {
   tabs = [await open(shared.origin), await open(shared.origin)];

@@ -1,5 +1,6 @@
 // What the node suites share, with no side effects on import: bounded
-// waits, the typed-rejection check, loading web/dist/mezzo.js, and one shape
+// waits, the typed-rejection check, loading web/dist/mezzo.js (or a fresh
+// copy of it), a client once ready, and one shape
 // of "a signed-in client" whatever the provider (the dev provider of
 // ../../dev/idp/ or the hostile one of ../provider/). The bench uses
 // within() too. The browser globals mezzo needs come from browser-env.mjs.
@@ -48,6 +49,61 @@ export async function rejects(promise, code) {
   return err;
 }
 
+/**
+ * startedClient is createClient(options) followed by client.ready, as an
+ * app that prefers to fail at start does: it resolves once the module runs
+ * and the options and discovery are accepted, and rejects with their typed
+ * error (closing the client). createClient alone resolves before that.
+ */
+export async function startedClient(mezzo, options) {
+  const client = await mezzo.createClient(options);
+  try {
+    await client.ready;
+  } catch (e) {
+    client.close();
+    throw e;
+  }
+  return client;
+}
+
+/**
+ * failsToStart asserts what a page gets from options that cannot start
+ * (bad options, a failed discovery): createClient still resolves, signed
+ * out, before the module has checked anything; client.ready rejects with
+ * code, and so does the first protocol call (login), which tries again.
+ * onAttempt() runs after each of the two, to check what each did.
+ */
+export async function failsToStart(mezzo, options, code, onAttempt = () => {}) {
+  const client = await mezzo.createClient(options);
+  try {
+    assert.deepEqual([client.isAuthenticated(), client.getUser()], [false, null], 'answered signed out');
+    await rejects(within(client.ready, 30000, 'client.ready'), code);
+    onAttempt('ready');
+    await rejects(within(client.login(), 30000, 'login()'), code);
+    onAttempt('login');
+    assert.equal(client.isAuthenticated(), false);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * loadFreshMezzo returns a new copy of web/dist/mezzo.js, as a page that
+ * has loaded nothing gets it: its own module, runtime and marks (the
+ * timeline's entries are the process's: clear them first to read its own).
+ */
+export function loadFreshMezzo() {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve('../../../web/dist/mezzo.js');
+  const cached = require.cache[path];
+  delete require.cache[path];
+  try {
+    return require(path);
+  } finally {
+    if (cached) require.cache[path] = cached; else delete require.cache[path]; // loadMezzo() keeps its copy
+  }
+}
+
 /** redeemRefreshToken posts a refresh-token grant to tokenEndpoint itself, as a public client, bypassing mezzo. */
 export function redeemRefreshToken(tokenEndpoint, clientId, refreshToken) {
   return fetch(tokenEndpoint, {
@@ -70,9 +126,9 @@ export function clientEnv(mezzo, provider, { redirectUri }) {
     mezzo,
     onClient: null,
     afterLogin: null,
-    /** newClient creates a client for the provider; closed again by closeClients(). */
+    /** newClient creates a client for the provider, once ready (startedClient); closed again by closeClients(). */
     async newClient(extra = {}) {
-      const client = await mezzo.createClient({ issuer: provider.issuer, clientId: provider.clientId, redirectUri, ...extra });
+      const client = await startedClient(mezzo, { issuer: provider.issuer, clientId: provider.clientId, redirectUri, ...extra });
       clients.push(client);
       env.onClient?.(client);
       return client;

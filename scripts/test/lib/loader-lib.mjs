@@ -168,10 +168,24 @@ export function stubbedLoaderTests(loadFresh, server) {
     const timers = fakeTimers();
     try {
       const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+      assert.equal(stub.runs, 0, 'a signed-out page has not started the module yet');
+      assert.deepEqual([...timers.pending.values()].map((t) => t.ms), [0], 'only its background start is scheduled');
+      const ready = client.ready;
+      assert.equal(stub.runs, 0, 'reading client.ready starts nothing');
+      timers.fire(); // the background start
+      await ready;
       assert.equal(stub.runs, 1);
       assert.equal('__mezzoReady' in globalThis, false, 'the hook is gone once called');
-      assert.equal(timers.pending.size, 0, 'the start timeout is cleared once ready');
+      assert.equal(timers.pending.size, 0, 'the start timeout is cleared once ready, and the background start is no longer needed');
       client.close();
+
+      const idle = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+      assert.equal(timers.pending.size, 1, 'a background start is scheduled');
+      const waiting = idle.ready;
+      idle.close();
+      assert.equal(timers.pending.size, 0, 'close() cancels it');
+      await assert.rejects(waiting, isMezzoError(mezzo, 'client_closed'), 'and client.ready, which waited for it, does not hang');
+      assert.equal(stub.handles, 1, 'and the closed client made no Go client');
     } finally {
       timers.restore();
     }
@@ -179,33 +193,39 @@ export function stubbedLoaderTests(loadFresh, server) {
 
   test('start: a program that registers after go.run has returned is still heard', { timeout: 5000 }, withStub({ register: 'later' }, async (mezzo, stub) => {
     const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+    await client.ready;
     assert.equal(stub.runs, 1);
     assert.deepEqual(['__mezzoReady' in globalThis, '__mezzoApi' in globalThis], [false, false], 'the API came through the hook, which is gone');
     client.close();
   }));
 
-  test('start: a program that never registers fails with load_failed, leaves no hook, and a retry starts afresh', withStub({ register: 'never' }, async (mezzo, stub) => {
+  test('start: a program that never registers fails client.ready and every waiting call with load_failed, leaves no hook, and the next call starts afresh', withStub({ register: 'never' }, async (mezzo, stub) => {
     await mezzo.preload(stubUrl());
     const timers = fakeTimers();
-    let created;
+    let client; let waiting;
     try {
-      created = mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+      client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
+      waiting = [client.ready, client.login(), client.getToken()];
       await stub.running;
-      assert.equal(timers.pending.size, 1, 'a start timeout is running');
+      assert.equal(timers.pending.size, 1, 'a start timeout is running (and no background start: the calls started it)');
       const [{ ms }] = timers.pending.values();
       assert.ok(ms >= 1000 && ms <= 60000, `a start timeout of ${ms} ms`);
       timers.fire();
     } finally {
       timers.restore();
     }
-    await assert.rejects(created, isMezzoError(mezzo, 'load_failed', /did not start within/));
+    for (const p of waiting) await assert.rejects(p, isMezzoError(mezzo, 'load_failed', /did not start within/));
+    assert.equal(stub.runs, 1, 'one start for all of them');
     assert.equal('__mezzoReady' in globalThis, false, 'no hook left behind');
     assert.equal(mezzo.runtimeStats(), null, 'no runtime');
 
-    const retry = stubGo({ register: 'now' });
+    await assert.rejects(client.ready, isMezzoError(mezzo, 'load_failed'), 'client.ready stays the failed start until a call tries again');
+    const retry = stubGo({ register: 'now', handle: () => ({ state: signedOut, close() {}, getToken: async () => { throw { code: 'login_required', description: 'no session' }; } }) });
     try {
-      const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
-      assert.equal(retry.runs, 1, 'the retry started a program of its own');
+      await assert.rejects(client.getToken(), isMezzoError(mezzo, 'login_required'), 'the next call reaches Go');
+      await client.ready;
+      assert.equal(retry.runs, 1, 'the same client\'s next call started a program of its own, and client.ready follows it');
+      assert.equal(client.isAuthenticated(), false);
       client.close();
     } finally {
       retry.restore();
@@ -223,6 +243,7 @@ export function stubbedLoaderTests(loadFresh, server) {
     for (const runtime of ['service-worker', 7, '']) {
       await assert.rejects(mezzo.createClient(clientOptions({ runtime })), isMezzoError(mezzo, 'invalid_config', /options\.runtime must be one of auto, shared-worker, worker, page/), String(runtime));
     }
+    await Promise.all([client.ready, forced.ready]);
     assert.equal(stub.handles, 2, 'no refused client reached the runtime');
     client.close();
     forced.close();
@@ -237,6 +258,7 @@ export function stubbedLoaderTests(loadFresh, server) {
     assert.equal(server.hits('/stub/second.wasm'), 0, 'the other module was never fetched');
     const same = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl('first') }));
     const unsaid = await mezzo.createClient(clientOptions());
+    await Promise.all([client, same, unsaid].map((c) => c.ready));
     assert.equal(stub.runs, 1, 'the same URL, or none, shares the page\'s module');
     for (const c of [client, same, unsaid]) c.close();
   }));
@@ -246,12 +268,12 @@ export function stubbedLoaderTests(loadFresh, server) {
   }, async (mezzo, stub) => {
     const client = await mezzo.createClient(clientOptions({ wasmUrl: stubUrl() }));
     await assert.rejects(client.getToken(), isMezzoError(mezzo, 'runtime_exited'));
-    await mezzo.createClient(clientOptions());
+    await (await mezzo.createClient(clientOptions())).ready;
     assert.equal(stub.runs, 1, 'turning the error into runtime_exited did not drop the running program');
 
     stub.exit();
     await new Promise(setImmediate);
-    await mezzo.createClient(clientOptions());
+    await (await mezzo.createClient(clientOptions())).ready;
     assert.equal(stub.runs, 2, 'after the program exited, the next client starts it afresh');
   }));
 

@@ -3,7 +3,7 @@
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { APP, resetBrowser, traffic, loadMezzo } from '../lib/browser-env.mjs';
-import { clientEnv, redeemRefreshToken, rejects, sleep } from '../lib/common.mjs';
+import { clientEnv, failsToStart, loadFreshMezzo, redeemRefreshToken, rejects, sleep } from '../lib/common.mjs';
 import { startIdp } from '../../dev/idp/harness.mjs';
 
 const REDIRECT = `${APP}/callback`;
@@ -34,6 +34,33 @@ function transaction() {
 const signIn = (client, opts) => env.signIn(client, opts);
 
 const tokenRequests = () => traffic.filter((t) => t.url === discovery.token_endpoint);
+
+test('a signed-out page answers before the module has started, and its first login() works', async () => {
+  // A page that has loaded nothing: its own copy of the loader, its own marks.
+  const fresh = loadFreshMezzo();
+  performance.clearMarks();
+  const marks = () => ['mezzo:ready', 'mezzo:compiled', 'mezzo:started', 'mezzo:module-ready']
+    .map((name) => performance.getEntriesByName(name).map((e) => e.startTime));
+  const client = await fresh.createClient({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: REDIRECT });
+  assert.deepEqual([client.isAuthenticated(), client.getUser(), client.isRedirectCallback()], [false, null, false]);
+  const [ready, compiled, started, moduleReady] = marks();
+  assert.equal(ready.length, 1, 'mezzo:ready marked when createClient resolved');
+  assert.deepEqual([compiled, started, moduleReady], [[], [], []], 'and nothing of the module yet');
+  assert.equal(fresh.runtimeStats(), null, 'no Go runtime in the page yet');
+  try {
+    const freshEnv = clientEnv(fresh, idp, { redirectUri: REDIRECT });
+    location.href = await freshEnv.callback(client, { returnTo: '/first' }); // login() waits for the module
+    const after = marks();
+    assert.ok(after.every((m) => m.length === 1), `each mark once: ${JSON.stringify(after)}`);
+    const [[r], [c], [s], [m]] = after;
+    assert.ok(r <= c && c <= s && s <= m, 'ready, then compiled, started and module-ready');
+    assert.deepEqual(await client.handleRedirectCallback(), { returnTo: '/first' });
+    assert.equal(client.isAuthenticated(), true);
+    assert.equal(client.getUser().sub, 'demo-user-1');
+  } finally {
+    client.close();
+  }
+});
 
 test('login URL carries the PKCE authorization request', async () => {
   const client = await newClient();
@@ -238,14 +265,19 @@ test('getUserinfo returns the provider\'s claims for the signed-in user', async 
   assert.equal(call.method, 'GET');
 });
 
-test('bad options are rejected with typed errors', async () => {
-  await rejects(mezzo.createClient(null), 'invalid_config');
-  await rejects(mezzo.createClient({ clientId: 'x' }), 'invalid_config');
-  await rejects(mezzo.createClient({ clientId: 'x', redirectUri: REDIRECT, issuer: idp.issuer, scope: 42 }), 'invalid_config');
-  await rejects(mezzo.createClient({ clientId: 'x', redirectUri: REDIRECT, issuer: idp.issuer, clientID: 'typo' }), 'invalid_config');
-  await rejects(mezzo.createClient({ clientId: 'x', redirectUri: REDIRECT, issuer: 'http://idp.example' }), 'insecure_endpoint');
-  await rejects(mezzo.createClient({ clientId: 'x', redirectUri: `${REDIRECT}#frag`, issuer: idp.issuer }), 'invalid_config');
-  await rejects(mezzo.createClient({ clientId: 'x', redirectUri: REDIRECT, issuer: `${idp.issuer}/other` }), 'invalid_config');
+test('bad options are rejected with typed errors: by client.ready and the first protocol call', async () => {
+  await rejects(mezzo.createClient(null), 'invalid_config'); // the loader's own check, at once
+  for (const [options, code] of [
+    [{ clientId: 'x' }, 'invalid_config'],
+    [{ clientId: 'x', redirectUri: REDIRECT, issuer: idp.issuer, scope: 42 }, 'invalid_config'],
+    [{ clientId: 'x', redirectUri: REDIRECT, issuer: idp.issuer, clientID: 'typo' }, 'invalid_config'],
+    [{ clientId: 'x', redirectUri: REDIRECT, issuer: 'http://idp.example' }, 'insecure_endpoint'],
+    [{ clientId: 'x', redirectUri: `${REDIRECT}#frag`, issuer: idp.issuer }, 'invalid_config'],
+    [{ clientId: 'x', redirectUri: REDIRECT, issuer: `${idp.issuer}/other` }, 'invalid_config'], // discovery fails: no such issuer
+  ]) {
+    await failsToStart(mezzo, options, code);
+  }
+  assert.equal(location.assigned.length, 0, 'no login started');
   const client = await newClient();
   assert.throws(() => client.on('bogus', () => {}), (e) => e.code === 'invalid_argument');
   await rejects(client.login({ returnTo: 5 }), 'invalid_argument');

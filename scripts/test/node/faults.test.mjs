@@ -6,6 +6,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostileSetup, rejects, sleep, REDIRECT } from '../lib/hostile-lib.mjs';
+import { failsToStart, startedClient } from '../lib/common.mjs';
 import { MemoryStorage } from '../lib/browser-env.mjs';
 import { signJwt } from '../provider/provider.mjs';
 
@@ -178,10 +179,11 @@ for (const [name, fault, times, code] of [
   ['sends a 5 MB body', { status: 200, body: `{"x":"${'a'.repeat(5 << 20)}"}` }, 1, 'invalid_config'],
   ['resets the connection', { reset: true }, 3, 'network_error'],
 ]) {
-  test(`discovery ${name}: ${code} after ${times} request(s); createClient works once it recovers`, async () => {
-    tp.fault('discovery', fault, times);
-    await rejects(env.mezzo.createClient({ issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT }), code);
-    assert.equal(tp.count('discovery'), times, 'bounded requests');
+  test(`discovery ${name}: ${code} from client.ready and the first call, after ${times} request(s) each; a client works once it recovers`, async () => {
+    tp.fault('discovery', fault, 2 * times);
+    const counts = [];
+    await failsToStart(env.mezzo, { issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT }, code, () => counts.push(tp.count('discovery')));
+    assert.deepEqual(counts, [times, 2 * times], 'bounded requests, and the first call tried again');
     assert.equal(location.assigned.length, 0);
     await env.newClient();
   });
@@ -196,7 +198,7 @@ test('discovery answers 503 once: retried, createClient works', async () => {
 test('discovery down, then up: network_error, then a working client', async () => {
   await tp.down();
   try {
-    await rejects(env.mezzo.createClient({ issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT }), 'network_error');
+    await rejects(startedClient(env.mezzo, { issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT }), 'network_error');
   } finally {
     await tp.up();
   }
@@ -205,7 +207,7 @@ test('discovery down, then up: network_error, then a working client', async () =
 
 test('discovery never answers: timeout after the bounded retries', async () => {
   tp.fault('discovery', { hang: true }, 3);
-  await rejects(env.mezzo.createClient({ issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT, requestTimeoutSeconds: 0.3 }), 'timeout');
+  await rejects(startedClient(env.mezzo, { issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT, requestTimeoutSeconds: 0.3 }), 'timeout');
   assert.equal(tp.count('discovery'), 3, 'at most 3 attempts');
 });
 

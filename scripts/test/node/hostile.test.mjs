@@ -7,6 +7,7 @@ import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostileSetup, rejects, bearerUses, REDIRECT } from '../lib/hostile-lib.mjs';
 import { newKey } from '../provider/provider.mjs';
+import { failsToStart } from '../lib/common.mjs';
 
 let env; let tp;
 before(async () => { env = await hostileSetup(); tp = env.tp; });
@@ -127,14 +128,14 @@ test('accepts: signing key rotated between two logins (keys refetched once)', as
 
 test('rejects: discovery names another issuer (no redirect at all)', async () => {
   tp.hooks.discovery = (md) => ({ ...md, issuer: 'http://127.0.0.1:1' });
-  await rejects(env.mezzo.createClient({ issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT }), 'issuer_mismatch');
+  await failsToStart(env.mezzo, { issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT }, 'issuer_mismatch');
   assert.equal(location.assigned.length, 0);
   assert.equal(tp.count('authorize'), 0);
 });
 
 test('rejects: discovery without S256 PKCE support', async () => {
   tp.hooks.discovery = (md) => ({ ...md, code_challenge_methods_supported: ['plain'] });
-  await rejects(env.mezzo.createClient({ issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT }), 'invalid_config');
+  await failsToStart(env.mezzo, { issuer: tp.issuer, clientId: tp.clientId, redirectUri: REDIRECT }, 'invalid_config');
   assert.equal(location.assigned.length, 0);
 });
 

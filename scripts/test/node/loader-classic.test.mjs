@@ -25,6 +25,7 @@ test('a module served as application/octet-stream is compiled from its bytes', a
 
 test('createClient reuses the preloaded module', async () => {
   const client = await mezzo.createClient(clientOptions({ wasmUrl }));
+  await client.ready;
   assert.equal(client.isAuthenticated(), false);
   assert.equal(server.hits('/octet/mezzo.wasm'), 1, 'fetched once');
   assert.deepEqual(calls, { streaming: 0, bytes: 1 }, 'compiled once');
