@@ -49,6 +49,7 @@ test('every count in "Tested guarantees" is the one make counts computes from th
     ]],
     ['Soak', String(c.nodeSuites.soak), []],
     ['Browser', String(c.browserTests), []],
+    ['npm package', String(c.packageTests), []],
   ];
   for (const [label, cases, phrases] of table) {
     const [, count, what] = row(label);
