@@ -42,6 +42,13 @@ export function buildRows(raw) {
   for (const [k, label] of Object.entries(visits)) {
     row(`load.${k}`, `Load to ready, ${label}`, 'ms', perLib((lib) => sampled(raw.load[k][lib])));
   }
+  // Ready is when the client answers; module ready when a protocol call
+  // (login, a callback, a renewal) could run: for mezzo, client.ready,
+  // whose module starts in the background on a signed-out page; the peers
+  // can run one as soon as they answer.
+  for (const [k, label] of Object.entries(visits)) {
+    row(`load.${k}.module`, `Load to module ready, ${label}`, 'ms', perLib((lib) => sampled(raw.loadModule?.[k]?.[lib] ?? [])));
+  }
   // Where mezzo's load time goes, from its performance marks: the module
   // fetched and compiled, then instantiated and the Go program started.
   for (const k of ['cold', 'warm']) {
@@ -60,6 +67,8 @@ export function buildRows(raw) {
   row('stampede.rejected', 'Stampede: calls rejected', 'calls', perLib((lib) => sampled(storm(lib, (s) => s.rejected))));
   row('login', 'Login round trip (through the provider form)', 'ms',
     perLib((lib) => sampled(raw.login[lib].map((l) => l.ms))));
+  row('login.runtimeAlive', 'Login: the callback page found the runtime already started', 'share',
+    perLib((lib) => (lib === 'mezzo' ? share(raw.login[lib].map((l) => l.runtimeAlive === true)) : na('no runtime to keep'))));
   row('callback.total', 'Callback: handleRedirectCallback total', 'ms',
     perLib((lib) => sampled(raw.login[lib].map((l) => l.callback.total))));
   // The network figures come from the bench proxy's timing of each request

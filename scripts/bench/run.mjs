@@ -182,6 +182,7 @@ async function measureLoad(env, raw) {
           const st = await waitReady(page, `${LIB_NAMES[lib]} load (${visit})`);
           if (st.authenticatedAtStart !== false) fail(`${LIB_NAMES[lib]} load: isAuthenticated() should be false, got ${st.authenticatedAtStart}`);
           raw.load[visit][lib].push(st.readyAt);
+          raw.loadModule[visit][lib].push(st.moduleReadyAt);
           raw.loadResources[visit][lib].push(st.resources);
           raw.loadMarks[visit][lib].push(st.marks);
         }
@@ -214,7 +215,12 @@ async function measureLogin(env, raw) {
         // readyAt: when, in the callback page's life, the callback began.
         // proxy: the requests each login made to the provider's front door.
         const callback = callbackNetwork(st.callback, env.scenarios.long.proxy.timings());
-        raw.login[lib].push({ ms: st.loginEnd - st.loginStart, readyAt: st.readyAt, callback, proxy: env.scenarios.long.proxy.counts() });
+        // runtimeAlive: the callback page found mezzo's runtime already
+        // started (a worker that outlived the trip to the provider): its
+        // start-up marks came before the client answered.
+        const m = st.marks ?? {};
+        const runtimeAlive = lib === 'mezzo' ? m['mezzo:started'] !== null && m['mezzo:ready'] !== null && m['mezzo:started'] <= m['mezzo:ready'] : null;
+        raw.login[lib].push({ ms: st.loginEnd - st.loginStart, readyAt: st.readyAt, callback, runtimeAlive, proxy: env.scenarios.long.proxy.counts() });
         if (r === RUNS - 1) {
           // Signed in with an hour-long token: getToken is served from cache.
           const before = await idp.stats();
@@ -608,6 +614,7 @@ function newRaw(server, sizes) {
     load: { cold: empty(), warm: empty(), hot: empty() },
     loadResources: { cold: empty(), warm: empty(), hot: empty() }, // per sample: what the page fetched
     loadMarks: { cold: empty(), warm: empty(), hot: empty() }, // per sample: mezzo's start-up marks
+    loadModule: { cold: empty(), warm: empty(), hot: empty() }, // per sample: when a protocol call could run
     login: empty(),
     getToken: empty(),
     stampede: empty(),

@@ -22,8 +22,13 @@
     // Where the library runs (mezzo: client.runtime, 'page' before it had
     // one; the peers run in the page).
     B.runtime = lib.runtime ? lib.runtime() : 'page';
+    // Module ready: when the first protocol call could run. mezzo answers
+    // before its module has started (client.ready resolves later); the
+    // peers can run one as soon as they answer.
+    if (lib.moduleReady) await lib.moduleReady();
+    B.moduleReadyAt = lib.moduleReady ? performance.now() : B.readyAt;
     // mezzo's start-up moments (web/src/loader.js puts them on the timeline).
-    B.marks = Object.fromEntries(['mezzo:compiled', 'mezzo:started']
+    B.marks = Object.fromEntries(['mezzo:ready', 'mezzo:compiled', 'mezzo:started', 'mezzo:module-ready']
       .map((n) => [n, performance.getEntriesByName(n)[0]?.startTime ?? null]));
     // What the page fetched before it was ready, for results.json (a
     // transferSize of 0 means it came from the HTTP cache).

@@ -26,6 +26,9 @@ window.benchLib = {
   },
   // Which host runs the Go runtime (issue 11); a build without hosts runs it in the page.
   runtime: () => client.runtime ?? 'page',
+  // createClient answers before the module runs (issue 15); client.ready
+  // resolves once a protocol call can run.
+  moduleReady: () => client.ready,
   isCallback: () => client.isRedirectCallback(),
   callback: () => client.handleRedirectCallback(),
   isAuthenticated: async () => client.isAuthenticated(),
