@@ -68,9 +68,11 @@ $(NPM_STAMP): scripts/package.json scripts/package-lock.json
 system-deps:
 	@scripts/build/ensure-system-deps.sh
 
-## size: raw, gzip and brotli sizes; fails over the brotli budget
+## size: raw, gzip and brotli sizes (fails over the brotli budget); the npm
+## package installed, and what it adds to a minimal Vite app
 size: build system-deps
 	scripts/build/size.sh $(DIST)
+	node scripts/tools/app-size.mjs $$(node scripts/build/package.mjs $(DIST) '$(VERSION)' $(PACKAGE_DIR))
 
 ## size-report: which Go packages take the room in mezzo.wasm (a build
 ## with the release flags but with names kept, read by scripts/tools/wasm-sizes.mjs)

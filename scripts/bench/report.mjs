@@ -38,6 +38,13 @@ export function buildRows(raw) {
   for (const k of ['raw', 'gzip', 'brotli']) {
     row(`size.${k}`, `Download size, ${k}`, 'bytes', perLib((lib) => single(raw.sizes[lib][k])));
   }
+  // What each library adds to a Vite production build of a minimal app
+  // (scripts/tools/app-size.mjs): every emitted file, mezzo's from its npm
+  // tarball (its module, worker and Go's glue for the page host included).
+  for (const k of ['raw', 'brotli']) {
+    row(`size.vite.${k}`, `Vite production build of a minimal app: what the library adds, ${k}`, 'bytes',
+      perLib((lib) => (raw.appSizes ? single(raw.appSizes.adds[lib][k]) : na('not measured'))));
+  }
   const visits = { cold: 'cold (fresh profile)', warm: 'warm (2nd visit)', hot: 'warm (3rd visit)' };
   for (const [k, label] of Object.entries(visits)) {
     row(`load.${k}`, `Load to ready, ${label}`, 'ms', perLib((lib) => sampled(raw.load[k][lib])));

@@ -24,6 +24,7 @@ import { buildAssets, packageVersion, repo, LIBS, LIB_NAMES } from './build.mjs'
 import { startBenchServer, contentSecurityPolicy } from './server.mjs';
 import { startProxy } from './proxy.mjs';
 import { buildRows, writeReport } from './report.mjs';
+import { appSizes } from '../tools/app-size.mjs';
 import { mainThreadMs, realmMemory, dedicatedWorkers, sharedWorkers, closeSharedWorkers, histogram, histogramDelta } from './probe.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -682,6 +683,10 @@ async function main() {
   const env = await startProviders(server);
   servePages(server, env, heads);
   const raw = newRaw(server, sizes);
+  log('what each library adds to a Vite production build of a minimal app');
+  const version = execFileSync(path.join(repo, 'scripts/build/version.sh'), { encoding: 'utf8' }).trim();
+  const tarball = execFileSync('node', [path.join(repo, 'scripts/build/package.mjs'), path.join(repo, 'web/dist'), version, path.join(repo, 'build')], { encoding: 'utf8' }).trim();
+  raw.appSizes = appSizes(tarball);
   await readChromiumVersion(env);
   await measure(env, raw);
   report(env, raw, t0);
