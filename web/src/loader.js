@@ -832,8 +832,7 @@ async function connect(host, workerUrl, moduleUrl) {
   worker.addEventListener('error', () => { if (!ready) rpc.dead('the worker script failed to load'); });
   let hello;
   try {
-    const lock = host === 'shared-worker' ? await pageLock() : null; // a dedicated worker dies with its page
-    hello = await rpc.call('hello', { wasmUrl: moduleUrl, pageLock: lock }, { timeoutMs: RPC_DEFAULT_TIMEOUT_MS });
+    hello = await rpc.call('hello', { wasmUrl: moduleUrl }, { timeoutMs: RPC_DEFAULT_TIMEOUT_MS });
   } catch (e) {
     rpc.dead();
     if (e.code === 'runtime_exited' || e.code === 'runtime_unavailable' || e.code === 'timeout') throw unavailable(e.description);
@@ -841,6 +840,12 @@ async function connect(host, workerUrl, moduleUrl) {
   }
   ready = true;
   for (const name of hello.marks ?? []) mark(name);
+  // The shared worker learns of this page's end through the page's lock
+  // (pageLock), told once the page holds it; a dedicated worker dies with
+  // its page.
+  if (host === 'shared-worker') {
+    pageLock().then((lock) => (lock ? rpc.call('watch', { pageLock: lock }) : null)).catch(() => { /* a dead worker: nothing to watch */ });
+  }
   // The worker holds its lock for as long as it lives: this request is
   // granted when it dies, whatever killed it.
   if (typeof hello.lock === 'string' && globalThis.navigator?.locks?.request) {
