@@ -6,7 +6,7 @@ SHELL       := bash
 .SHELLFLAGS := -eu -o pipefail -c
 GO          ?= go
 GOROOT      := $(shell $(GO) env GOROOT)
-VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION     ?= $(shell scripts/build/version.sh)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DIST        := web/dist
 GO_SOURCES  := $(shell find pkce jsbridge wasm -name '*.go' ! -name '*_test.go') go.mod go.sum
@@ -17,7 +17,7 @@ FUZZTIME    ?= 3s
 # mezzo.wasm by ~90 KB after brotli (see `make size`).
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=crypto/...= -gcflags=math/big=
 
-.PHONY: all build deps demo test lint test-go test-fuzz test-wasm test-node test-types test-browser size size-report counts bench bench-readme fuzz clean
+.PHONY: all build deps demo test lint test-go test-fuzz test-wasm test-node test-types test-browser test-package package size size-report counts bench bench-readme fuzz clean
 
 all: build
 
@@ -42,9 +42,20 @@ $(DIST)/wasm_exec.js: $(GOROOT)/lib/wasm/wasm_exec.js
 # The loaders and the worker script carry the same VERSION as mezzo.wasm:
 # a SharedWorker is named after it, and pages and workers of two versions
 # refuse each other's calls.
-$(DIST)/mezzo.js $(DIST)/mezzo.mjs $(DIST)/mezzo-worker.js &: $(wildcard web/src/*.js) scripts/build/build-loaders.mjs
+# The worker script starts with Go's wasm_exec.js, unmodified.
+$(DIST)/mezzo.js $(DIST)/mezzo.mjs $(DIST)/mezzo-worker.js &: $(wildcard web/src/*.js) scripts/build/build-loaders.mjs $(DIST)/wasm_exec.js
 	@mkdir -p $(DIST)
 	node scripts/build/build-loaders.mjs $(DIST) '$(VERSION)'
+
+## package: the npm package (web/npm/package.json) as build/<name>-<version>.tgz
+PACKAGE_DIR := build
+package: build
+	node scripts/build/package.mjs $(DIST) '$(VERSION)' $(PACKAGE_DIR)
+
+## test-package: install the tarball into a fresh app, build it with Vite
+## (React) and webpack 5, and sign in with each in chromium
+test-package: build $(NPM_STAMP) system-deps
+	MEZZO_TARBALL=$$(node scripts/build/package.mjs $(DIST) '$(VERSION)' $(PACKAGE_DIR)) node --test scripts/test/package/package.test.mjs
 
 ## deps: npm packages (scripts/package-lock.json), chromium and brotli
 deps: $(NPM_STAMP) system-deps
@@ -57,9 +68,11 @@ $(NPM_STAMP): scripts/package.json scripts/package-lock.json
 system-deps:
 	@scripts/build/ensure-system-deps.sh
 
-## size: raw, gzip and brotli sizes; fails over the brotli budget
+## size: raw, gzip and brotli sizes (fails over the brotli budget); the npm
+## package installed, and what it adds to a minimal Vite app
 size: build system-deps
 	scripts/build/size.sh $(DIST)
+	node scripts/tools/app-size.mjs $$(node scripts/build/package.mjs $(DIST) '$(VERSION)' $(PACKAGE_DIR))
 
 ## size-report: which Go packages take the room in mezzo.wasm (a build
 ## with the release flags but with names kept, read by scripts/tools/wasm-sizes.mjs)
@@ -80,7 +93,7 @@ demo: build $(NPM_STAMP)
 
 ## test: every test — lint, Go (native -race and wasm in node), node API
 ## suites, typings, size budget and the browser end-to-end suite
-test: lint test-go test-fuzz test-wasm build size test-types test-node test-browser
+test: lint test-go test-fuzz test-wasm build size test-types test-node test-browser test-package
 	@echo "make test: all suites passed"
 
 lint:
@@ -133,4 +146,4 @@ bench-readme: $(NPM_STAMP)
 	node scripts/bench/readme.mjs --from bench-results/results.json
 
 clean:
-	rm -rf $(DIST)
+	rm -rf $(DIST) $(PACKAGE_DIR)

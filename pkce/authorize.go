@@ -51,6 +51,7 @@ var protocolParams = map[string]bool{
 	"state": true, "nonce": true, "code_challenge": true, "code_challenge_method": true,
 	"audience": true, "prompt": true, "login_hint": true, "max_age": true,
 	"response_mode": true, "request": true, "request_uri": true,
+	"dpop_jkt": true,
 }
 
 // AuthorizationRequest builds the authorization URL (RFC 6749 §4.1.1,
@@ -106,6 +107,9 @@ func (c *Client) AuthorizationRequest(opts LoginOptions) (string, *Transaction, 
 	setIf(q, "login_hint", opts.LoginHint)
 	if opts.MaxAge != nil {
 		q.Set("max_age", strconv.FormatInt(*opts.MaxAge, 10))
+	}
+	if c.dpop != nil {
+		q.Set("dpop_jkt", c.dpop.jkt) // RFC 9449 §10: binds the code to the DPoP key
 	}
 
 	return appendQuery(c.ep.Authorization, q), tx, nil

@@ -14,6 +14,7 @@ type Client struct {
 	issRequired bool // RFC 9207: metadata promises iss in authorization responses
 	verifier    *IDTokenVerifier
 	keys        *RemoteKeySet // nil in SignatureTLS mode
+	dpop        *dpopState    // nil when DPoP is off
 
 	renewals singleFlight[renewal] // the refresh under way, shared by its callers
 
@@ -44,12 +45,20 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: cfg, ep: ep, used: map[string]struct{}{}}
+	if cfg.DPoP != nil {
+		if c.dpop, err = newDPoP(cfg.DPoP, cfg.Rand, cfg.Now); err != nil {
+			return nil, err
+		}
+	}
 	var supportedAlgs []string
 	if md != nil {
 		c.issRequired = md.AuthorizationResponseIssParameterSupported
 		supportedAlgs = md.IDTokenSigningAlgValuesSupported
 		if len(md.CodeChallengeMethodsSupported) > 0 && !slices.Contains(md.CodeChallengeMethodsSupported, ChallengeMethod) {
 			return nil, newError(CodeInvalidConfig, nil, "provider does not support PKCE with S256")
+		}
+		if algs := md.DPoPSigningAlgValuesSupported; c.dpop != nil && len(algs) > 0 && !slices.Contains(algs, DPoPAlgorithm) { // RFC 9449 §5.1
+			return nil, newError(CodeInvalidConfig, nil, "provider does not accept DPoP proofs signed with ES256")
 		}
 	}
 	c.verifier = &IDTokenVerifier{

@@ -1,6 +1,8 @@
 package pkce
 
 import (
+	"crypto/rand"
+	"io"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -75,6 +77,14 @@ type Config struct {
 	Retry RetryPolicy
 	// OnEvent receives session events; it must not block.
 	OnEvent func(Event)
+
+	// DPoP, when set, sender-constrains the tokens to the signer's key
+	// (RFC 9449): the authorization request carries dpop_jkt, every token
+	// and resource request a fresh proof, and replies must be DPoP tokens.
+	// Nil (the default) uses Bearer tokens.
+	DPoP DPoPSigner
+	// Rand supplies the random jti of each DPoP proof; default crypto/rand.Reader.
+	Rand io.Reader
 }
 
 // wallClock is time.Now without its monotonic reading, so that every
@@ -110,6 +120,9 @@ func (c Config) withDefaults() Config {
 		c.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	c.Retry = c.Retry.withDefaults()
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
 	return c
 }
 

@@ -23,8 +23,10 @@ const (
 	CodeTimeout              = "timeout"
 	CodeInvalidGrant         = "invalid_grant"
 	CodeInvalidUserinfo      = "invalid_userinfo"
-	CodeInvalidArgument      = "invalid_argument" // a bad argument to a method (not configuration)
-	CodeClientClosed         = "client_closed"    // any call after Client.Close
+	CodeInvalidArgument      = "invalid_argument"    // a bad argument to a method (not configuration)
+	CodeClientClosed         = "client_closed"       // any call after Client.Close
+	CodeDPoPNonceFailed      = "dpop_nonce_failed"   // a server asked for a DPoP nonce again after the one retry (RFC 9449 §8, §9)
+	CodeDPoPSigningFailed    = "dpop_signing_failed" // the DPoP key could not sign a proof
 )
 
 // Error is the one error type callers branch on. Code is stable; Description

@@ -291,6 +291,7 @@ var stableCodes = []string{
 	CodeInvalidConfig, CodeInsecureEndpoint, CodeMissingTransaction, CodeStateMismatch, CodeIssuerMismatch,
 	CodeInvalidCallback, CodeInvalidIDToken, CodeInvalidTokenResponse, CodeLoginRequired, CodeNetworkError,
 	CodeTimeout, CodeInvalidGrant, CodeInvalidUserinfo, CodeInvalidArgument, CodeClientClosed,
+	CodeDPoPNonceFailed, CodeDPoPSigningFailed,
 }
 
 // requireTyped fails unless err is an *Error with one of codes (any stable

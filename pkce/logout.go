@@ -65,7 +65,7 @@ func (c *Client) revoke(ctx context.Context, s *session) error {
 		return err
 	}
 	if resp.Status != 200 { // RFC 7009 §2.2: 200 whether or not the token was valid
-		_, perr := parseTokenResponse(resp, []string{tok})
+		_, perr := parseTokenResponse(resp, []string{tok}, false)
 		if e, ok := perr.(*Error); ok && e.Err == ErrProviderError {
 			return e
 		}

@@ -47,13 +47,14 @@ type errorReply struct {
 // ParseTokenResponse validates a token endpoint response. Provider errors
 // become an *Error whose Code is the provider's error code.
 func ParseTokenResponse(resp *Response) (*TokenResponse, error) {
-	return parseTokenResponse(resp, nil)
+	return parseTokenResponse(resp, nil, false)
 }
 
 // parseTokenResponse is ParseTokenResponse for a reply to a request that
 // carried the credentials in sent (code, verifier, refresh token): a
-// provider's error text that quotes one of them is withheld.
-func parseTokenResponse(resp *Response, sent []string) (*TokenResponse, error) {
+// provider's error text that quotes one of them is withheld. With dpop the
+// request carried a DPoP proof and the token must be a DPoP token.
+func parseTokenResponse(resp *Response, sent []string, dpop bool) (*TokenResponse, error) {
 	if len(resp.Body) > MaxResponseBytes {
 		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Err: ErrResponseTooLarge, Description: "token response exceeds 1 MiB"}
 	}
@@ -75,10 +76,16 @@ func parseTokenResponse(resp *Response, sent []string) (*TokenResponse, error) {
 	if r.AccessToken == nil || *r.AccessToken == "" { // RFC 6749 §5.1: access_token REQUIRED
 		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Description: "token response has no access_token"}
 	}
-	if r.TokenType == nil || !strings.EqualFold(*r.TokenType, "Bearer") { // RFC 6749 §5.1, RFC 6750 §4: case-insensitive "Bearer"
+	tokenType := "Bearer"
+	switch {
+	case dpop && (r.TokenType == nil || !strings.EqualFold(*r.TokenType, "DPoP")): // RFC 9449 §5: token_type DPoP, case-insensitive (RFC 6749 §5.1); a Bearer token is refused, never silently accepted
+		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Description: "token response token_type is not DPoP although the request carried a DPoP proof"}
+	case dpop:
+		tokenType = "DPoP"
+	case r.TokenType == nil || !strings.EqualFold(*r.TokenType, "Bearer"): // RFC 6749 §5.1, RFC 6750 §4: case-insensitive "Bearer" (a DPoP token unasked for is refused too)
 		return nil, &Error{Code: CodeInvalidTokenResponse, Status: resp.Status, Description: "token response token_type is not Bearer"}
 	}
-	out := &TokenResponse{AccessToken: *r.AccessToken, TokenType: "Bearer"}
+	out := &TokenResponse{AccessToken: *r.AccessToken, TokenType: tokenType}
 	if len(r.ExpiresIn) > 0 && string(r.ExpiresIn) != "null" {
 		var n float64
 		if err := json.Unmarshal(r.ExpiresIn, &n); err != nil { // RFC 6749 §5.1: expires_in is a number
@@ -136,22 +143,52 @@ func quotesAny(s string, secrets []string) bool {
 
 // tokenRequest POSTs form to the token endpoint (RFC 6749 §4.1.3, §6):
 // form-encoded, client_id in the body, no Authorization header, no secret.
+// With DPoP each request carries a fresh proof (RFC 9449 §5).
 func (c *Client) tokenRequest(ctx context.Context, form url.Values) (*TokenResponse, *Response, error) {
 	form.Set("client_id", c.cfg.ClientID) // RFC 6749 §2.3: public client identifies itself, no secret
-	resp, err := roundTrip(ctx, c.cfg.Transport, &Request{
-		Method: "POST",
-		URL:    c.ep.Token,
-		Header: map[string]string{
-			"content-type": "application/x-www-form-urlencoded",
-			"accept":       "application/json",
-		},
-		Body: []byte(form.Encode()),
-	})
-	if err != nil {
-		return nil, nil, err
+	sent := []string{form.Get("code"), form.Get("code_verifier"), form.Get("refresh_token")}
+	newRequest := func() *Request {
+		return &Request{
+			Method: "POST",
+			URL:    c.ep.Token,
+			Header: map[string]string{
+				"content-type": "application/x-www-form-urlencoded",
+				"accept":       "application/json",
+			},
+			Body: []byte(form.Encode()),
+		}
 	}
-	tr, err := parseTokenResponse(resp, []string{form.Get("code"), form.Get("code_verifier"), form.Get("refresh_token")})
-	return tr, resp, err
+	if c.dpop == nil {
+		resp, err := roundTrip(ctx, c.cfg.Transport, newRequest())
+		if err != nil {
+			return nil, nil, err
+		}
+		tr, err := parseTokenResponse(resp, sent, false)
+		return tr, resp, err
+	}
+	for retried := false; ; retried = true {
+		req := newRequest()
+		proof, err := c.dpop.proof(ctx, req.Method, req.URL, "")
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Header["dpop"] = proof // RFC 9449 §5: the DPoP header on every token request, any grant
+		resp, err := roundTrip(ctx, c.cfg.Transport, req)
+		if err != nil {
+			return nil, nil, err
+		}
+		fresh := c.dpop.observe(req.URL, resp) // RFC 9449 §8.2: a new nonce may come with any response
+		tr, err := parseTokenResponse(resp, sent, true)
+		if resp.Status != 400 || ErrorCode(err) != "use_dpop_nonce" { // RFC 9449 §8: 400 with error use_dpop_nonce asks for a nonce
+			return tr, resp, err
+		}
+		switch {
+		case retried: // one retry, never a loop
+			return nil, resp, &Error{Code: CodeDPoPNonceFailed, Status: resp.Status, Err: err, Description: "the token endpoint asked for a DPoP nonce again after a retry with one"}
+		case !fresh: // RFC 9449 §8: the nonce comes in the DPoP-Nonce header
+			return nil, resp, &Error{Code: CodeDPoPNonceFailed, Status: resp.Status, Err: err, Description: "the token endpoint asked for a DPoP nonce without a valid DPoP-Nonce header"}
+		}
+	}
 }
 
 // formOf builds a form from key, value pairs.

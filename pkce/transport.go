@@ -19,7 +19,8 @@ type Request struct {
 }
 
 // Response is what a Transport returns. Header keys are lower-case; only the
-// headers the client reads (content-type, date, retry-after) need be present.
+// headers the client reads (content-type, date, retry-after, and with DPoP
+// dpop-nonce and www-authenticate) need be present.
 type Response struct {
 	Status int
 	Header map[string]string

@@ -58,10 +58,10 @@ func (c *Client) Userinfo(ctx context.Context) (map[string]any, error) {
 	if sub == "" {
 		return nil, &Error{Code: CodeInvalidUserinfo, Description: "no ID token to compare the userinfo sub with"}
 	}
-	resp, err := roundTrip(ctx, c.cfg.Transport, &Request{
+	resp, err := c.resourceRequest(ctx, &Request{
 		Method: "GET", URL: c.ep.Userinfo,
-		Header: map[string]string{"authorization": "Bearer " + tok.AccessToken, "accept": "application/json"},
-	})
+		Header: map[string]string{"accept": "application/json"},
+	}, tok.AccessToken) // Bearer, or DPoP with a proof (RFC 9449 §7.1)
 	if err != nil {
 		return nil, err
 	}

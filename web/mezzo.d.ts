@@ -234,6 +234,8 @@ export type MezzoErrorCode =
   | "client_closed"
   | "popup_blocked"
   | "popup_closed"
+  | "dpop_nonce_failed"
+  | "dpop_signing_failed"
   | "access_denied"
   | "consent_required"
   | "interaction_required"

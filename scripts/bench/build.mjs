@@ -1,9 +1,11 @@
 // What each library's page downloads, built and compressed once per run:
 // the bytes the size metric reports are the bytes the server sends.
 //
-//   mezzo           web/dist/mezzo.wasm + mezzo.js (loader) + wasm_exec.js
-//                   (+ mezzo-worker.js, the runtime worker, once built)
-//                   + its glue (pages/mezzo.entry.js, minified like the others)
+//   mezzo           web/dist/mezzo.wasm + mezzo.js (loader) + mezzo-worker.js
+//                   (the runtime worker, with Go's wasm_exec.js inside)
+//                   + its glue (pages/mezzo.entry.js, minified like the others);
+//                   what the default host (a SharedWorker) downloads
+
 //   auth0-spa-js    esbuild bundle of pages/auth0.entry.js (+ the library)
 //                   + auth0's token worker, self-hosted (see auth0.entry.js)
 //   oidc-client-ts  esbuild bundle of pages/oidc-client-ts.entry.js (+ the library)
@@ -85,7 +87,7 @@ export function packageVersion(name) {
 export async function buildAssets() {
   const auth0Worker = path.join(scripts, 'node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.worker.production.js');
   const files = {
-    ...distFiles(), // mezzo.wasm, mezzo.js, wasm_exec.js, mezzo-worker.js when built, ...
+    ...distFiles(), // mezzo.wasm, mezzo.js, mezzo-worker.js, wasm_exec.js (the page host), ...
     '/b/mezzo.js': { body: await bundle('mezzo.entry.js'), type: JS },
     '/b/auth0.js': { body: await bundle('auth0.entry.js'), type: JS },
     '/b/auth0-worker.js': { body: readFileSync(auth0Worker), type: JS },
@@ -95,10 +97,12 @@ export async function buildAssets() {
   const assets = new Map();
   for (const [url, f] of Object.entries(files)) assets.set(url, { ...f, br: brotli(f.body) });
 
-  // What counts towards each library's download (the runtime worker's
-  // script too, once the build has one).
+  // What counts towards each library's download. mezzo on its default
+  // host: the page loads mezzo.js, the worker mezzo-worker.js (Go's
+  // wasm_exec.js is inside it) and the module; wasm_exec.js on its own is
+  // only for the page host.
   const counted = {
-    mezzo: ['/dist/mezzo.wasm', '/dist/mezzo.js', '/dist/wasm_exec.js', '/dist/mezzo-worker.js', '/b/mezzo.js'].filter((u) => assets.has(u)),
+    mezzo: ['/dist/mezzo.wasm', '/dist/mezzo.js', '/dist/mezzo-worker.js', '/b/mezzo.js'],
     auth0: ['/b/auth0.js', '/b/auth0-worker.js'],
     oidc: ['/b/oidc-client-ts.js'],
   };

@@ -12,7 +12,12 @@
 //
 // Forwarded requests keep their method, body and headers (Origin too, so the
 // provider's CORS answers as it would directly); replies are piped back
-// unchanged. Counts what passes, per route and method.
+// unchanged. Counts what passes, per route and method, and times each
+// forwarded request from its arrival to the end of its reply, on the
+// machine's wall clock (performance.timeOrigin + performance.now(), the
+// same clock a page's timeOrigin is taken from): the only view of the
+// requests that libraries make from a worker, which a page's Resource
+// Timing does not list.
 //
 // A silent check with response_mode=web_message (auth0-spa-js's
 // checkSession: a hidden iframe) is forwarded rather than redirected:
@@ -21,6 +26,7 @@
 // provider's session cookie reaches it all the same (cookies are per host,
 // not per port).
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { listenLoopback } from './server.mjs';
 
 const PREFIX = '/api/id/v1/auth';
@@ -29,12 +35,14 @@ const FORWARD = {
   '/.well-known/jwks.json': `${PREFIX}/jwks`,
 };
 
-/** startProxy fronts the provider at issuer; resolves {origin, endpoints, counts(), resetCounts(), close()}. */
+/** startProxy fronts the provider at issuer; resolves {origin, endpoints, counts(), timings(), resetCounts(), close()}. */
 export async function startProxy(issuer) {
   const target = new URL(issuer);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const counts = {};
   const count = (key) => { counts[key] = (counts[key] ?? 0) + 1; };
+  const timed = []; // {route, start, end}: epoch ms, forwarded requests only
+  const now = () => performance.timeOrigin + performance.now();
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://proxy');
@@ -49,6 +57,9 @@ export async function startProxy(issuer) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not mapped by the bench proxy');
       return;
     }
+    const entry = { route: `${req.method} ${url.pathname}`, start: now(), end: null };
+    timed.push(entry);
+    res.on('finish', () => { entry.end = now(); });
     const upstream = http.request({
       host: target.hostname, port: target.port, method: req.method, path: path + url.search, agent,
       headers: { ...req.headers, host: target.host },
@@ -73,7 +84,9 @@ export async function startProxy(issuer) {
       jwks: `${origin}/.well-known/jwks.json`,
     },
     counts: () => ({ ...counts }),
-    resetCounts: () => { for (const k of Object.keys(counts)) delete counts[k]; },
+    // The finished forwarded requests since the last reset, in arrival order.
+    timings: () => timed.filter((e) => e.end !== null).map((e) => ({ ...e })),
+    resetCounts: () => { for (const k of Object.keys(counts)) delete counts[k]; timed.length = 0; },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); agent.destroy(); }),
   };
 }

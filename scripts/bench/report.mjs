@@ -38,9 +38,23 @@ export function buildRows(raw) {
   for (const k of ['raw', 'gzip', 'brotli']) {
     row(`size.${k}`, `Download size, ${k}`, 'bytes', perLib((lib) => single(raw.sizes[lib][k])));
   }
+  // What each library adds to a Vite production build of a minimal app
+  // (scripts/tools/app-size.mjs): every emitted file, mezzo's from its npm
+  // tarball (its module, worker and Go's glue for the page host included).
+  for (const k of ['raw', 'brotli']) {
+    row(`size.vite.${k}`, `Vite production build of a minimal app: what the library adds, ${k}`, 'bytes',
+      perLib((lib) => (raw.appSizes ? single(raw.appSizes.adds[lib][k]) : na('not measured'))));
+  }
   const visits = { cold: 'cold (fresh profile)', warm: 'warm (2nd visit)', hot: 'warm (3rd visit)' };
   for (const [k, label] of Object.entries(visits)) {
     row(`load.${k}`, `Load to ready, ${label}`, 'ms', perLib((lib) => sampled(raw.load[k][lib])));
+  }
+  // Ready is when the client answers; module ready when a protocol call
+  // (login, a callback, a renewal) could run: for mezzo, client.ready,
+  // whose module starts in the background on a signed-out page; the peers
+  // can run one as soon as they answer.
+  for (const [k, label] of Object.entries(visits)) {
+    row(`load.${k}.module`, `Load to module ready, ${label}`, 'ms', perLib((lib) => sampled(raw.loadModule?.[k]?.[lib] ?? [])));
   }
   // Where mezzo's load time goes, from its performance marks: the module
   // fetched and compiled, then instantiated and the Go program started.
@@ -60,21 +74,24 @@ export function buildRows(raw) {
   row('stampede.rejected', 'Stampede: calls rejected', 'calls', perLib((lib) => sampled(storm(lib, (s) => s.rejected))));
   row('login', 'Login round trip (through the provider form)', 'ms',
     perLib((lib) => sampled(raw.login[lib].map((l) => l.ms))));
+  row('login.runtimeAlive', 'Login: the callback page found the runtime already started', 'share',
+    perLib((lib) => (lib === 'mezzo' ? share(raw.login[lib].map((l) => l.runtimeAlive === true)) : na('no runtime to keep'))));
   row('callback.total', 'Callback: handleRedirectCallback total', 'ms',
     perLib((lib) => sampled(raw.login[lib].map((l) => l.callback.total))));
-  // auth0-spa-js fetches from its Web Worker, whose requests the page's
-  // Resource Timing does not list.
-  const auth0Net = 'token request runs in its Web Worker';
+  // The network figures come from the bench proxy's timing of each request
+  // (run.mjs, callbackNetwork), the same for a library that fetches from
+  // the page and one that fetches from a worker (auth0-spa-js, mezzo's
+  // runtime host), which the page's Resource Timing does not see.
   row('callback.network', 'Callback: network wait (token + JWKS requests)', 'ms',
-    perLib((lib) => (lib === 'auth0' ? na(auth0Net) : sampled(raw.login[lib].map((l) => l.callback.union)))));
+    perLib((lib) => sampled(raw.login[lib].map((l) => l.callback.union))));
   row('callback.local', 'Callback: local processing (total − network)', 'ms',
-    perLib((lib) => (lib === 'auth0' ? na(auth0Net) : sampled(raw.login[lib].map((l) => l.callback.total - l.callback.union)))));
+    perLib((lib) => sampled(raw.login[lib].map((l) => l.callback.total - l.callback.union))));
   const dur = (l, suffix) => {
     const hits = l.callback.entries.filter((e) => e.url.endsWith(suffix));
     return hits.length ? hits.reduce((n, e) => n + e.duration, 0) : null; // none: not made (e.g. idTokenSignature "tls")
   };
   row('callback.exchange', 'Callback: code exchange request', 'ms',
-    perLib((lib) => (lib === 'auth0' ? na(auth0Net) : sampled(raw.login[lib].map((l) => dur(l, '/oauth/token'))))));
+    perLib((lib) => sampled(raw.login[lib].map((l) => dur(l, '/oauth/token')))));
   row('callback.jwks', 'Callback: JWKS request (for the signature check)', 'ms',
     perLib((lib) => (lib === 'mezzo' ? sampled(raw.login[lib].map((l) => dur(l, '/jwks.json')))
       : na('no signature check, no keys fetched'))));
@@ -97,7 +114,6 @@ export function buildRows(raw) {
     return which === 'mid' ? idle : l.callback.total - end;
   };
   const phaseCells = (which) => perLib((lib) => {
-    if (lib === 'auth0') return na(auth0Net);
     if (which === 'mid' && lib !== 'mezzo') return na('one request');
     return sampled(raw.login[lib].map((l) => phase(l, which)));
   });
@@ -145,18 +161,22 @@ export function buildRows(raw) {
   }
   row('memory.tabs', `Memory of ${raw.config.tabs} open tabs (JS heaps + WebAssembly memory, workers included)`, 'bytes',
     perLib((lib) => single(raw.tabsMemory?.[lib] ? raw.tabsMemory[lib].jsHeapBytes + raw.tabsMemory[lib].wasmBytes : null)));
-  const cache = (visit) => raw.codeCache?.[visit] ?? [];
-  const cacheCell = (visit) => {
-    const s = cache(visit);
-    if (!s.length) return na('not measured');
-    const compiled = s.filter((x) => Object.keys(x.caching).length);
-    if (!compiled.length) return na('no compile on this visit: the runtime was still alive');
-    return share(compiled.map((x) => (x.caching['1'] ?? 0) > 0));
-  };
-  row('codecache.stored', 'WebAssembly code cache: V8 stored code during the 1st visit', 'share',
-    perLib((lib) => (lib === 'mezzo' ? share(cache('warm').map((x) => x.serializedBefore > 0)) : na('no WebAssembly'))));
-  for (const [k, label] of [['warm', '2nd visit'], ['hot', '3rd visit']]) {
-    row(`codecache.${k}`, `WebAssembly code cache hit, ${label}`, 'share', perLib((lib) => (lib === 'mezzo' ? cacheCell(k) : na('no WebAssembly'))));
+  // One set of rows per host mezzo compiled in (run.mjs, measureCodeCache).
+  for (const [host, where] of [['shared-worker', 'in the shared worker'], ['page', 'in the page (runtime: \'page\')']]) {
+    const cache = (visit) => raw.codeCache?.[host]?.[visit] ?? [];
+    const cacheCell = (visit) => {
+      const s = cache(visit);
+      if (!s.length) return na('not measured');
+      const looked = s.filter((x) => Object.keys(x.caching).length);
+      if (!looked.length) return na('Chromium looked up no cached code (no V8.WasmCodeCaching sample)');
+      return share(looked.map((x) => (x.caching['1'] ?? 0) > 0));
+    };
+    const id = host === 'page' ? 'codecache.page' : 'codecache';
+    row(`${id}.stored`, `WebAssembly code cache, module compiled ${where}: V8 stored code during the 1st visit`, 'share',
+      perLib((lib) => (lib !== 'mezzo' ? na('no WebAssembly') : cache('warm').length ? share(cache('warm').map((x) => x.serializedBefore > 0)) : na('not measured'))));
+    for (const [k, label] of [['warm', '2nd visit'], ['hot', '3rd visit']]) {
+      row(`${id}.${k}`, `WebAssembly code cache hit, module compiled ${where}, ${label}`, 'share', perLib((lib) => (lib === 'mezzo' ? cacheCell(k) : na('no WebAssembly'))));
+    }
   }
 
   for (const r of rows) {

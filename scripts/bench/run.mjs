@@ -24,6 +24,7 @@ import { buildAssets, packageVersion, repo, LIBS, LIB_NAMES } from './build.mjs'
 import { startBenchServer, contentSecurityPolicy } from './server.mjs';
 import { startProxy } from './proxy.mjs';
 import { buildRows, writeReport } from './report.mjs';
+import { appSizes } from '../tools/app-size.mjs';
 import { mainThreadMs, realmMemory, dedicatedWorkers, sharedWorkers, closeSharedWorkers, histogram, histogramDelta } from './probe.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -42,6 +43,7 @@ const OUT = path.resolve(repo, process.env.BENCH_OUT ?? 'bench-results');
 const TABS = 5; // the memory of this many open tabs
 const CODECACHE_RUNS = Math.min(RUNS, 2); // a fresh browser and three 3 s visits each
 const CODECACHE_HOLD_MS = 3000; // each visit stays open this long: V8 caches 2 s after its last tier-up
+const CODE_CACHE_HOSTS = ['shared-worker', 'page']; // where mezzo compiles its module (?runtime= on its page)
 
 // Each scenario is one provider (its own process, client and token
 // lifetime) behind its own proxy, so counts never mix.
@@ -181,6 +183,7 @@ async function measureLoad(env, raw) {
           const st = await waitReady(page, `${LIB_NAMES[lib]} load (${visit})`);
           if (st.authenticatedAtStart !== false) fail(`${LIB_NAMES[lib]} load: isAuthenticated() should be false, got ${st.authenticatedAtStart}`);
           raw.load[visit][lib].push(st.readyAt);
+          raw.loadModule[visit][lib].push(st.moduleReadyAt);
           raw.loadResources[visit][lib].push(st.resources);
           raw.loadMarks[visit][lib].push(st.marks);
         }
@@ -212,7 +215,13 @@ async function measureLogin(env, raw) {
         const st = await login(page, env, lib, 'long', { freshSession: true });
         // readyAt: when, in the callback page's life, the callback began.
         // proxy: the requests each login made to the provider's front door.
-        raw.login[lib].push({ ms: st.loginEnd - st.loginStart, readyAt: st.readyAt, callback: st.callback, proxy: env.scenarios.long.proxy.counts() });
+        const callback = callbackNetwork(st.callback, env.scenarios.long.proxy.timings());
+        // runtimeAlive: the callback page found mezzo's runtime already
+        // started (a worker that outlived the trip to the provider): its
+        // start-up marks came before the client answered.
+        const m = st.marks ?? {};
+        const runtimeAlive = lib === 'mezzo' ? m['mezzo:started'] !== null && m['mezzo:ready'] !== null && m['mezzo:started'] <= m['mezzo:ready'] : null;
+        raw.login[lib].push({ ms: st.loginEnd - st.loginStart, readyAt: st.readyAt, callback, runtimeAlive, proxy: env.scenarios.long.proxy.counts() });
         if (r === RUNS - 1) {
           // Signed in with an hour-long token: getToken is served from cache.
           const before = await idp.stats();
@@ -227,6 +236,34 @@ async function measureLogin(env, raw) {
   } finally {
     await closeBrowser(b);
   }
+}
+
+// The routes of the requests a callback waits for: the code exchange and
+// the keys for the ID token's signature.
+const CALLBACK_ROUTES = { 'POST /oauth/token': '/oauth/token', 'OPTIONS /oauth/token': '/oauth/token', 'GET /.well-known/jwks.json': '/jwks.json' };
+// Clocks: the page's timeOrigin and node's are both taken from the
+// machine's wall clock; a request counts when it lies inside the callback's
+// span give or take this much.
+const CLOCK_SLACK_MS = 5;
+
+/**
+ * callbackNetwork adds to the callback page's span ({total, epochStart,
+ * epochEnd}) the proxy-timed requests to CALLBACK_ROUTES inside it, as
+ * {url, start, end, duration} relative to the callback's start, and the
+ * length of their union (requests may overlap): the same figures for every
+ * library, whether it fetches from the page or from a worker.
+ */
+function callbackNetwork(cb, timings) {
+  const entries = timings
+    .filter((t) => CALLBACK_ROUTES[t.route] && t.start >= cb.epochStart - CLOCK_SLACK_MS && t.end <= cb.epochEnd + CLOCK_SLACK_MS)
+    .map((t) => ({ url: CALLBACK_ROUTES[t.route], start: Math.max(0, t.start - cb.epochStart), end: Math.min(cb.total, t.end - cb.epochStart), duration: t.end - t.start }));
+  const spans = entries.map((e) => [e.start, e.end]).sort((a, b) => a[0] - b[0]);
+  let union = 0; let curStart = -1; let curEnd = -1;
+  for (const [s, e] of spans) {
+    if (s > curEnd) { union += curEnd - curStart; curStart = s; curEnd = e; } else if (e > curEnd) curEnd = e;
+  }
+  union += curEnd - curStart;
+  return { total: cb.total, entries, union };
 }
 
 async function measureStampede(env, raw) {
@@ -431,42 +468,52 @@ async function measureMainThread(env, raw) {
 }
 
 /**
- * measureCodeCache: CODECACHE_RUNS fresh browsers; in each, three visits
- * to mezzo's page (as in the load rows), each held CODECACHE_HOLD_MS, and
- * after each the change in Chromium's V8.WasmCodeCaching histogram
+ * measureCodeCache: for each runtime host mezzo compiles its module in
+ * (the default shared worker, and the page), CODECACHE_RUNS fresh
+ * browsers; in each, three visits to mezzo's page (as in the load rows),
+ * each held CODECACHE_HOLD_MS, the origin's shared workers ended before
+ * each later visit so that every visit compiles the module again (a
+ * surviving runtime compiles nothing: the load rows show that case).
+ * After each visit, the change in Chromium's V8.WasmCodeCaching histogram
  * (recorded by Blink when a streamed module looks for cached code: bucket
- * 0 miss, 1 hit, 2 invalid entry, 3 no cache handler) and in
- * V8.WasmSerializationTimeMilliSeconds (a sample each time V8 handed
- * compiled code to the cache).
+ * 0 miss, 1 hit, 2 invalid entry, 3 no cache handler; no sample: no
+ * lookup) and in V8.WasmSerializationTimeMilliSeconds (a sample each time
+ * V8 handed compiled code to the cache).
  */
 async function measureCodeCache(env, raw) {
-  log(`WebAssembly code cache: ${CODECACHE_RUNS} fresh browsers × 3 visits to mezzo's page`);
-  for (let r = 0; r < CODECACHE_RUNS; r++) {
-    const b = await openBrowser();
-    try {
-      const page = b.context.pages()[0] ?? await b.context.newPage();
-      watchPage(page, env, 'mezzo');
-      const sync = await b.context.newPage();
-      const browserCdp = await b.context.browser().newBrowserCDPSession();
-      const read = async () => ({
-        caching: await histogram(browserCdp, sync, 'V8.WasmCodeCaching'),
-        serialized: Object.values(await histogram(browserCdp, sync, 'V8.WasmSerializationTimeMilliSeconds')).reduce((n, c) => n + c, 0),
-      });
-      let before = await read();
-      for (const visit of ['cold', 'warm', 'hot']) {
-        if (visit !== 'cold') await page.goto('about:blank');
-        await page.goto(`${env.origin}/mezzo/long/`, { timeout: 30000 });
-        const st = await waitReady(page, `mezzo code cache (${visit})`);
-        await sleep(CODECACHE_HOLD_MS);
-        const after = await read();
-        if (visit !== 'cold') {
-          raw.codeCache[visit].push({ caching: histogramDelta(before.caching, after.caching), serializedBefore: before.serialized, runtime: st.runtime, compiledAt: st.marks['mezzo:compiled'] });
+  log(`WebAssembly code cache: ${CODE_CACHE_HOSTS.length} hosts × ${CODECACHE_RUNS} fresh browsers × 3 visits to mezzo's page`);
+  for (const host of CODE_CACHE_HOSTS) {
+    for (let r = 0; r < CODECACHE_RUNS; r++) {
+      const b = await openBrowser();
+      try {
+        const page = b.context.pages()[0] ?? await b.context.newPage();
+        watchPage(page, env, 'mezzo');
+        const sync = await b.context.newPage();
+        const browserCdp = await b.context.browser().newBrowserCDPSession();
+        const read = async () => ({
+          caching: await histogram(browserCdp, sync, 'V8.WasmCodeCaching'),
+          serialized: Object.values(await histogram(browserCdp, sync, 'V8.WasmSerializationTimeMilliSeconds')).reduce((n, c) => n + c, 0),
+        });
+        let before = await read();
+        for (const visit of ['cold', 'warm', 'hot']) {
+          if (visit !== 'cold') {
+            await page.goto('about:blank');
+            await closeSharedWorkers(browserCdp, env.origin);
+          }
+          await page.goto(`${env.origin}/mezzo/long/?runtime=${host}`, { timeout: 30000 });
+          const st = await waitReady(page, `mezzo code cache (${host}, ${visit})`);
+          if (st.runtime !== host) fail(`mezzo code cache: asked for the ${host} host, got ${st.runtime}`);
+          await sleep(CODECACHE_HOLD_MS);
+          const after = await read();
+          if (visit !== 'cold') {
+            raw.codeCache[host][visit].push({ caching: histogramDelta(before.caching, after.caching), serializedBefore: before.serialized, compiledAt: st.marks['mezzo:compiled'] });
+          }
+          before = after;
         }
-        before = after;
+        await browserCdp.detach();
+      } finally {
+        await closeBrowser(b);
       }
-      await browserCdp.detach();
-    } finally {
-      await closeBrowser(b);
     }
   }
 }
@@ -568,6 +615,7 @@ function newRaw(server, sizes) {
     load: { cold: empty(), warm: empty(), hot: empty() },
     loadResources: { cold: empty(), warm: empty(), hot: empty() }, // per sample: what the page fetched
     loadMarks: { cold: empty(), warm: empty(), hot: empty() }, // per sample: mezzo's start-up marks
+    loadModule: { cold: empty(), warm: empty(), hot: empty() }, // per sample: when a protocol call could run
     login: empty(),
     getToken: empty(),
     stampede: empty(),
@@ -576,7 +624,7 @@ function newRaw(server, sizes) {
     tabsMemory: {}, // per library: {tabs: [...], workers: [...], total}
     reload: empty(), // per sample: {readyAt, authenticated, runtime}
     mainThread: { cold: empty(), warm: empty() }, // per sample: {taskMs, scriptMs, readyAt}
-    codeCache: { warm: [], hot: [] }, // mezzo, per run: {caching: {bucket: count}, serializedBefore, runtime, compiledAt}
+    codeCache: Object.fromEntries(CODE_CACHE_HOSTS.map((h) => [h, { warm: [], hot: [] }])), // mezzo, per host and run: {caching: {bucket: count}, serializedBefore, compiledAt}
     phaseSeconds: {}, // how long each phase took
   };
 }
@@ -635,6 +683,10 @@ async function main() {
   const env = await startProviders(server);
   servePages(server, env, heads);
   const raw = newRaw(server, sizes);
+  log('what each library adds to a Vite production build of a minimal app');
+  const version = execFileSync(path.join(repo, 'scripts/build/version.sh'), { encoding: 'utf8' }).trim();
+  const tarball = execFileSync('node', [path.join(repo, 'scripts/build/package.mjs'), path.join(repo, 'web/dist'), version, path.join(repo, 'build')], { encoding: 'utf8' }).trim();
+  raw.appSizes = appSizes(tarball);
   await readChromiumVersion(env);
   await measure(env, raw);
   report(env, raw, t0);

@@ -61,19 +61,25 @@ export function workerSecurityPolicy(issuerOrigin) {
   ].join('; ');
 }
 
+// The worker script, wherever it is: /dist/mezzo-worker.js here, an
+// emitted asset such as /assets/mezzo-worker-1a2b3c.js in a bundle.
+const isWorkerScript = (pathname) => /\/mezzo-worker[^/]*\.js$/.test(pathname);
+
 /**
  * Starts the server on 127.0.0.1. The app's configuration is set later with
  * setConfig, once the identity provider is up (it needs our redirect URI).
- * @param {{port?: number, cacheModule?: boolean}} opts
+ * root: serve that directory (a bundler's output) instead of the demo, with
+ * the same headers, /config.json and app routes.
+ * @param {{port?: number, cacheModule?: boolean, root?: string}} opts
  */
-export async function startDemoServer({ port = 0, cacheModule = false } = {}) {
+export async function startDemoServer({ port = 0, cacheModule = false, root = null } = {}) {
   let config = null;
   let issuerOrigin = '';
   let frameSrc = [];
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     const headers = {
-      'content-security-policy': url.pathname === '/dist/mezzo-worker.js'
+      'content-security-policy': isWorkerScript(url.pathname)
         ? workerSecurityPolicy(issuerOrigin)
         : contentSecurityPolicy(issuerOrigin, { frameable: url.pathname === SILENT_PATH, frameSrc }),
       'referrer-policy': 'no-referrer',
@@ -94,7 +100,10 @@ export async function startDemoServer({ port = 0, cacheModule = false } = {}) {
       return;
     }
     let file;
-    if (url.pathname.startsWith('/dist/')) {
+    const top = root ? path.resolve(root) : path.join(repo, 'web');
+    if (root) {
+      file = path.join(top, path.extname(url.pathname) === '' ? 'index.html' : path.normalize(url.pathname));
+    } else if (url.pathname.startsWith('/dist/')) {
       file = path.join(repo, 'web/dist', path.normalize(url.pathname.slice(6)));
     } else if (url.pathname === SILENT_PATH) {
       file = path.join(repo, 'web/demo/silent-callback.html');
@@ -103,7 +112,7 @@ export async function startDemoServer({ port = 0, cacheModule = false } = {}) {
     } else {
       file = path.join(repo, 'web/demo', path.normalize(url.pathname));
     }
-    if (!file.startsWith(path.join(repo, 'web') + path.sep)) {
+    if (!file.startsWith(top + path.sep)) {
       res.writeHead(404, headers).end();
       return;
     }

@@ -2,7 +2,7 @@
 // themselves so the two cannot drift apart. Prints readable lines, then the
 // same as one JSON object (with --json: the JSON alone).
 //
-//   tests per node suite and the browser suite: each suite file is imported
+//   tests per node suite, the browser suites and the package suite: each suite file is imported
 //     in a child process whose `node:test` is a recorder, so its test()
 //     calls are listed, not run (the suites need `make build` for this);
 //   the secrets suite's failure paths, failure kinds, returnTo cases and
@@ -65,6 +65,7 @@ for (const file of suites('scripts/test/node')) {
 }
 const browserSuites = {};
 for (const file of suites('scripts/test/browser')) browserSuites[path.basename(file, '.test.mjs')] = titles(file).length;
+const packageTests = suites('scripts/test/package').reduce((n, file) => n + titles(file).length, 0);
 
 // ---- the secrets suite ----
 const cases = await import('../test/lib/secrets-cases.mjs');
@@ -123,6 +124,7 @@ const counts = {
   nodeTests: Object.values(nodeSuites).reduce((a, b) => a + b, 0),
   browserSuites,
   browserTests: Object.values(browserSuites).reduce((a, b) => a + b, 0),
+  packageTests,
   secrets,
   fuzz,
 };
@@ -131,6 +133,7 @@ if (!process.argv.includes('--json')) {
   for (const [name, g] of Object.entries(goSuites)) console.log(`go ${name}: ${g.tests} tests, ${g.withRows} with their table rows`);
   for (const [name, n] of Object.entries(nodeSuites)) console.log(`node suite ${name}: ${n} tests`);
   for (const [name, n] of Object.entries(browserSuites)) console.log(`browser suite ${name}: ${n} tests`);
+  console.log(`package suite: ${packageTests} tests`);
   console.log(`secrets: ${secrets.failurePaths} failure paths plus ${secrets.wholeSessionCases} whole-session case`);
   console.log(`secrets: the transaction removed on success and on ${secrets.failureKinds} kinds of failure`);
   console.log(`secrets: returnTo to another origin refused in ${secrets.returnToRefused} cases (${secrets.returnToRefusedAtLogin} at login, ${secrets.returnToRefusedAtLogout} at logout); ${secrets.returnToKept} same-origin cases kept`);

@@ -2,7 +2,8 @@
 // (with rpc.js) into mezzo.js (classic script: globalThis.mezzo) and
 // mezzo.mjs (ES module), and (with rpc.js and worker.js) into
 // mezzo-worker.js, the worker script. The wrapper supplies `base`, the URL
-// of the file the code came from, and VERSION, mezzo's version (the Go
+// of the file the code came from, ASSETS, where the module and scripts are
+// by default (see resolveUrl), and VERSION, mezzo's version (the Go
 // module's main.version).
 //
 // Two halves. The runtime half (load, compile, start Go) runs wherever the
@@ -88,8 +89,13 @@ function mark(name) {
   for (const hook of markHooks) hook(name);
 }
 
+/**
+ * resolveUrl is url against this script's location, or when there is none
+ * where the build says the file name is (ASSETS: in the ES module, the URL
+ * a bundler rewrote), else name next to this script.
+ */
 function resolveUrl(url, name) {
-  return new URL(url || name, base).href;
+  return new URL(url || ASSETS[name] || name, base).href;
 }
 
 /**
@@ -111,7 +117,8 @@ function moduleUrlFor(wasmUrl, code, what) {
 async function fetchBytesOrResponse(url) {
   if (url.startsWith('file:')) {
     // Node: fetch cannot read files.
-    const { readFile } = await import('node:fs/promises');
+    // (Bundlers leave this import alone: it never runs in a browser.)
+    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
     return readFile(new URL(url));
   }
   const res = await fetch(url, { credentials: 'same-origin' });
@@ -161,7 +168,8 @@ async function loadGoRuntime() {
   if (typeof globalThis.Go !== 'function') {
     const url = resolveUrl(undefined, 'wasm_exec.js');
     // A classic worker loads scripts with importScripts; a page (or node) imports.
-    if (typeof globalThis.importScripts === 'function') globalThis.importScripts(url); else await import(url);
+    // A bundler must not follow it: the URL is known only at run time.
+    if (typeof globalThis.importScripts === 'function') globalThis.importScripts(url); else await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
     if (typeof globalThis.Go !== 'function') throw new MezzoError('load_failed', 'wasm_exec.js did not define Go');
   }
 }
@@ -1038,8 +1046,7 @@ async function connect(host, workerUrl, moduleUrl) {
   worker.addEventListener('error', () => { if (!ready) rpc.dead('the worker script failed to load'); });
   let hello;
   try {
-    const lock = host === 'shared-worker' ? await pageLock() : null; // a dedicated worker dies with its page
-    hello = await rpc.call('hello', { wasmUrl: moduleUrl, pageLock: lock }, { timeoutMs: RPC_DEFAULT_TIMEOUT_MS });
+    hello = await rpc.call('hello', { wasmUrl: moduleUrl }, { timeoutMs: RPC_DEFAULT_TIMEOUT_MS });
   } catch (e) {
     rpc.dead();
     if (e.code === 'runtime_exited' || e.code === 'runtime_unavailable' || e.code === 'timeout') throw unavailable(e.description);
@@ -1047,6 +1054,12 @@ async function connect(host, workerUrl, moduleUrl) {
   }
   ready = true;
   for (const name of hello.marks ?? []) mark(name);
+  // The shared worker learns of this page's end through the page's lock
+  // (pageLock), told once the page holds it; a dedicated worker dies with
+  // its page.
+  if (host === 'shared-worker') {
+    pageLock().then((lock) => (lock ? rpc.call('watch', { pageLock: lock }) : null)).catch(() => { /* a dead worker: nothing to watch */ });
+  }
   // The worker holds its lock for as long as it lives: this request is
   // granted when it dies, whatever killed it.
   if (typeof hello.lock === 'string' && globalThis.navigator?.locks?.request) {

@@ -5,16 +5,19 @@
 // module here, streaming; load wasm_exec.js; run Go) it uses as the page
 // host does. Each connected page gets an rpcServer on its port:
 //
-//   hello({wasmUrl, pageLock})   → {lock, marks}: checks the module URL
+//   hello({wasmUrl})             → {lock, marks}: checks the module URL
 //                                  (a worker runs one module) but does not
 //                                  start it (see ready); lock is the Web
 //                                  Lock this worker holds while it lives,
 //                                  marks the start-up marks made so far
-//                                  (later ones come as 'mark' events);
-//                                  pageLock, the Web Lock the page holds
-//                                  while it lives: once the worker gets it,
-//                                  the page is gone and its port is
-//                                  dropped (see dropPage)
+//                                  (later ones come as 'mark' events)
+//   watch({pageLock})            → null: pageLock is the Web Lock the page
+//                                  holds while it lives; once the worker
+//                                  gets it, the page is gone and its port
+//                                  is dropped. A call of its own, sent once
+//                                  the page holds the lock, so that taking
+//                                  it (tens of ms while a page loads) is
+//                                  not on the way to the page's first answer
 //   attach({options})            → {session, state}: the session for
 //                                  options — one per distinct configuration
 //                                  (sessionKey), shared by every page that
@@ -111,11 +114,15 @@ function forgetIfIdle(s) {
 /**
  * watchPage requests the lock a page holds while it lives (pageLock in
  * loader.js): it is granted when the page is gone, and then gone() runs.
- * Names without the prefix (a forged or stale page) are not watched.
+ * A name without the prefix (a forged or stale page) is refused
+ * (invalid_argument); false without Web Locks.
  */
 function watchPage(name, gone) {
+  if (typeof name !== 'string' || !name.startsWith(PAGE_LOCK_PREFIX) || name.length > 128) {
+    throw badArgument('pageLock must be the name of a page lock of this mezzo version');
+  }
   const locks = globalThis.navigator?.locks;
-  if (typeof name !== 'string' || !name.startsWith(PAGE_LOCK_PREFIX) || name.length > 128 || !locks?.request) return false;
+  if (!locks?.request) return false; // no Web Locks here: the port stays
   locks.request(name, () => { gone(); }).catch(() => {});
   return true;
 }
@@ -146,20 +153,22 @@ function serve(port) {
         // The module starts when a page needs it (ready, or a call), not
         // here: a signed-out page answers without it (issue 15).
         pageModule = moduleUrlFor(params?.wasmUrl, 'invalid_config', 'options.wasmUrl');
-        if (!watched && port !== globalThis) {
-          // The page is gone: detach it from every session (the sessions
-          // stay, for the next page), stop serving and close its port.
-          watched = watchPage(params?.pageLock, () => {
-            for (const s of [...sessionsById.values()]) {
-              s.ports.delete(ctx);
-              forgetIfIdle(s);
-            }
-            server.close();
-            servers.delete(server);
-            port.close();
-          });
-        }
         return { lock: await lockHeld, marks: [...marked] };
+      },
+      watch(params, ctx) {
+        if (watched || port === globalThis) return null; // once per port; a dedicated worker dies with its page
+        // The page is gone: detach it from every session (the sessions
+        // stay, for the next page), stop serving and close its port.
+        watched = watchPage(params?.pageLock, () => {
+          for (const s of [...sessionsById.values()]) {
+            s.ports.delete(ctx);
+            forgetIfIdle(s);
+          }
+          server.close();
+          servers.delete(server);
+          port.close();
+        });
+        return null;
       },
       async attach(params, ctx) {
         if (pageModule === null) throw badArgument('call hello first');

@@ -18,12 +18,17 @@ window.benchLib = {
       jwksUri: cfg.endpoints.jwks,
       scope: cfg.scope,
       ...cfg.mezzoOptions, // BENCH_MEZZO_OPTIONS, to measure a variant (run.mjs)
+      // ?runtime=page: one host forced for this page (the code cache phase).
+      ...(new URLSearchParams(location.search).has('runtime') ? { runtime: new URLSearchParams(location.search).get('runtime') } : {}),
     });
     client.on('tokenRefreshed', (d) => { lastRenewal = { expiresAt: d.expiresAt, at: Date.now() }; });
     return client.isAuthenticated();
   },
   // Which host runs the Go runtime (issue 11); a build without hosts runs it in the page.
   runtime: () => client.runtime ?? 'page',
+  // createClient answers before the module runs (issue 15); client.ready
+  // resolves once a protocol call can run.
+  moduleReady: () => client.ready,
   isCallback: () => client.isRedirectCallback(),
   callback: () => client.handleRedirectCallback(),
   isAuthenticated: async () => client.isAuthenticated(),

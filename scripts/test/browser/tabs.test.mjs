@@ -151,6 +151,7 @@ test('a forged or stale-version message gets a typed error, and the tabs keep wo
       notAttached: await ask(call(4, { method: 'getToken', params: { session: 1, args: [] } })),
       badArgs: await ask(call(5, { method: 'attach', params: { options: 'x' } })),
       badParams: await ask(call(6, { method: 'hello', params: 42 })),
+      forgedPageLock: await ask(call(7, { method: 'watch', params: { pageLock: 'not-a-page-lock' } })),
     };
   }, version);
   assert.deepEqual(replies, {
@@ -160,6 +161,7 @@ test('a forged or stale-version message gets a typed error, and the tabs keep wo
     notAttached: 'invalid_argument',
     badArgs: 'invalid_argument',
     badParams: 'invalid_argument',
+    forgedPageLock: 'invalid_argument',
   });
   for (const t of tabs) {
     assert.equal(await state(t), 'signed-in');

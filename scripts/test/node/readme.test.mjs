@@ -50,6 +50,7 @@ test('every count in "Tested guarantees" is the one make counts computes from th
     ['Soak', String(c.nodeSuites.soak), []],
     ['Browser', String(c.browserTests - c.browserSuites.silent), []],
     ['Silent and popup sign-in', String(c.browserSuites.silent), []],
+    ['npm package', String(c.packageTests), []],
   ];
   for (const [label, cases, phrases] of table) {
     const [, count, what] = row(label);
