@@ -87,6 +87,8 @@ export function targets({ rows, sizes }) {
   };
   mezzoVsFastest('tab2.ms', 1.1, 'second tab ready (authenticated) ≤ 1.1× the fastest peer');
   mezzoVsFastest('reload.ms', 1.1, 'reload to authenticated ≤ 1.1× the fastest peer');
+  mezzoVsFastest('silent.ms', 1, 'silent sign-in (no tab kept the session) ≤ the fastest peer');
+  mezzoVsFastest('popup.ms', 1.1, 'popup login round trip ≤ 1.1× the fastest peer');
   if (has('mainthread.warm')) {
     const r = byId(rows, 'mainthread.warm');
     const m = r.cells.mezzo.value;

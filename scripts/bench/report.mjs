@@ -155,6 +155,22 @@ export function buildRows(raw) {
       : na(`not authenticated after ${s.length - ok.length} of ${s.length} reloads; runtime: ${hosts(s)}`);
   }));
   row('reload.authenticated', 'Reload: authenticated when ready', 'share', perLib((lib) => share(reload(lib).map((x) => x.authenticated))));
+  const silent = (lib) => raw.silent?.[lib] ?? [];
+  row('silent.ms', 'Reload to authenticated when no tab kept the session (silent sign-in)', 'ms', perLib((lib) => {
+    const s = silent(lib);
+    if (!s.length) return na('not measured');
+    const ok = s.filter((x) => x.authenticated);
+    return ok.length === s.length ? sampled(ok.map((x) => x.readyAt))
+      : na(`not authenticated without navigating in ${s.length - ok.length} of ${s.length} starts`);
+  }));
+  row('popup.ms', 'Popup login round trip (the provider form filled in the popup)', 'ms', perLib((lib) => {
+    if (lib === 'auth0') return na('its popup answers with web_message from its domain, which the bench proxy cannot front');
+    const s = raw.popup?.[lib] ?? [];
+    if (!s.length) return na('not measured');
+    const ok = s.filter((x) => x.authenticated);
+    return ok.length === s.length ? sampled(ok.map((x) => x.ms)) : na(`not authenticated after ${s.length - ok.length} of ${s.length} popups`);
+  }));
+  row('silent.authenticated', 'Silent sign-in: authenticated, the page never navigated', 'share', perLib((lib) => share(silent(lib).map((x) => x.authenticated))));
   for (const [k, label] of [['cold', 'first visit (empty caches)'], ['warm', 'later visits']]) {
     row(`mainthread.${k}`, `Main-thread time during load, ${label}`, 'ms',
       perLib((lib) => sampled((raw.mainThread?.[k]?.[lib] ?? []).map((x) => x.taskMs))));

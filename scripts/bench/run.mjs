@@ -5,7 +5,7 @@
 //
 //   BENCH_RUNS=15 (default)  runs per timed metric; BENCH_RUNS=3 for a smoke run
 //   BENCH_ONLY=login,memory  only these phases (load, login, stampede, memory,
-//                            tabs, reload, mainthread, codecache)
+//                            tabs, reload, silent, popup, mainthread, codecache)
 //   BENCH_MEZZO_OPTIONS=JSON  extra createClient options for mezzo (a variant)
 //   BENCH_OUT=dir             write the results there (default bench-results/)
 //   BENCH_REFRESH_CYCLES=1000 forced refreshes in the memory phase (a multiple of 100)
@@ -28,7 +28,7 @@ import { appSizes } from '../tools/app-size.mjs';
 import { mainThreadMs, realmMemory, dedicatedWorkers, sharedWorkers, closeSharedWorkers, histogram, histogramDelta } from './probe.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-// BENCH_ONLY=load,login,stampede,memory,tabs,reload,mainthread,codecache runs
+// BENCH_ONLY=load,login,stampede,memory,tabs,reload,silent,popup,mainthread,codecache runs
 // only those phases (for work on the harness; the other rows then read "not
 // measured").
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
@@ -56,6 +56,12 @@ const CODE_CACHE_HOSTS = ['shared-worker', 'page']; // where mezzo compiles its 
 //  - reload: the reload row; its pages run each library as its users get it
 //    for a reload (variant 'reload', see pages/*.entry.js), and its provider
 //    answers response_mode=web_message (auth0-spa-js's silent check).
+//  - silent: the silent sign-in row; each library restores its session
+//    from the provider's cookie in a hidden iframe (variant 'silent').
+//  - popup: the popup login row (variant 'popup'); auth0-spa-js's popup
+//    answers with response_mode=web_message from its domain's origin,
+//    which the bench's path-mapping proxy cannot front for an
+//    interactive sign-in (the provider's own pages would be on its origin).
 const SCENARIOS = {
   long: { ttl: 3600, libs: LIBS },
   'storm-mezzo': { ttl: 4, libs: ['mezzo'] },
@@ -63,6 +69,8 @@ const SCENARIOS = {
   'storm-oidc': { ttl: 4, libs: ['oidc'] },
   mem: { ttl: 1, libs: LIBS },
   reload: { ttl: 3600, libs: LIBS, variant: 'reload', webMessage: true },
+  silent: { ttl: 3600, libs: LIBS, variant: 'silent', webMessage: true },
+  popup: { ttl: 3600, libs: ['mezzo', 'oidc'], variant: 'popup' },
 };
 
 class BenchError extends Error {}
@@ -433,6 +441,88 @@ async function measureReload(env, raw) {
 }
 
 /**
+ * measureSilent: per library, in a fresh browser, sign in once (the silent
+ * scenario); then RUNS times, with nothing kept in the browser but the
+ * provider's session cookie (the page left, mezzo's runtime worker ended),
+ * open the library's page again and time it from navigation until the
+ * client answers, after its silent sign-in (mezzo: silentRestore and
+ * loginSilently(); auth0-spa-js: checkSession(); oidc-client-ts:
+ * signinSilent()), and whether it answers authenticated with the page
+ * never navigated away.
+ */
+async function measureSilent(env, raw) {
+  log(`silent sign-in: ${RUNS} runs × ${LIBS.length} libraries`);
+  for (const lib of LIBS) {
+    const b = await openBrowser();
+    try {
+      const page = b.context.pages()[0] ?? await b.context.newPage();
+      watchPage(page, env, lib);
+      await login(page, env, lib, 'silent', { freshSession: true });
+      const browserCdp = await b.context.browser().newBrowserCDPSession();
+      const url = `${env.origin}/${lib}/silent/`;
+      for (let r = 0; r < RUNS; r++) {
+        await page.goto('about:blank');
+        await closeSharedWorkers(browserCdp, env.origin);
+        await page.goto(url, { timeout: 30000 });
+        const st = await waitReady(page, `${LIB_NAMES[lib]} silent sign-in`);
+        raw.silent[lib].push({ readyAt: st.readyAt, authenticated: st.authenticatedAtStart === true && page.url() === url, runtime: st.runtime });
+      }
+      await browserCdp.detach();
+    } finally {
+      await closeBrowser(b);
+    }
+  }
+}
+
+/**
+ * measurePopup: per library of the popup scenario, in a fresh browser, RUNS
+ * popup logins, each signed out before (provider cookies cleared, so the
+ * form is shown; mezzo's runtime ended): the harness clicks the page's
+ * button, fills in the provider's form in the popup, and the page reports
+ * the time from the click until the popup login resolved, authenticated.
+ */
+async function measurePopup(env, raw) {
+  const libs = SCENARIOS.popup.libs;
+  log(`popup login: ${RUNS} runs × ${libs.length} libraries`);
+  const { idp } = env.scenarios.popup;
+  for (const lib of libs) {
+    const b = await openBrowser();
+    try {
+      const page = b.context.pages()[0] ?? await b.context.newPage();
+      watchPage(page, env, lib);
+      const browserCdp = await b.context.browser().newBrowserCDPSession();
+      for (let r = 0; r < RUNS; r++) {
+        const what = `${LIB_NAMES[lib]} popup login`;
+        await page.goto('about:blank');
+        await closeSharedWorkers(browserCdp, env.origin);
+        await b.context.clearCookies();
+        await page.goto(`${env.origin}/${lib}/popup/`, { timeout: 30000 });
+        const st = await waitReady(page, what);
+        if (st.authenticatedAtStart) fail(`${what}: authenticated before the popup`);
+        const popupOpened = page.waitForEvent('popup', { timeout: 10000 });
+        await page.click('#bench-popup');
+        const popup = await popupOpened;
+        await popup.waitForSelector('input[name="password"]', { timeout: 15000 });
+        await popup.fill('input[name="login"]', idp.user.login);
+        await popup.fill('input[name="password"]', idp.user.password);
+        await popup.click('button[type="submit"]', { noWaitAfter: true });
+        const deadline = Date.now() + 30000;
+        let out = null;
+        while (!(out = await page.evaluate(() => window.__bench.popup))) {
+          if (Date.now() > deadline) fail(`${what}: did not complete within 30 s`);
+          await sleep(10);
+        }
+        if (out.error) fail(`${what}: ${out.error}`);
+        raw.popup[lib].push({ ms: out.ms, authenticated: out.authenticated });
+      }
+      await browserCdp.detach();
+    } finally {
+      await closeBrowser(b);
+    }
+  }
+}
+
+/**
  * measureMainThread: in one fresh browser, RUNS loads of each library's
  * page in a new tab each (rotating the order); the first of each library
  * meets empty caches (cold), the others warm ones. The page's main-thread
@@ -580,7 +670,9 @@ async function startProviders(server) {
 /** servePages sets one CSP for every page (all providers and proxies) and a page per library and scenario. */
 function servePages(server, env, heads) {
   const origins = Object.values(env.scenarios).flatMap((s) => [s.proxy.origin, s.idp.issuer]);
-  server.setCsp(contentSecurityPolicy(origins, Object.values(env.scenarios).map((s) => s.proxy.origin)));
+  // Only the silent sign-in's return pages may be framed (by the bench's own pages).
+  const framed = /^\/[a-z0-9]+\/silent\/cb$/;
+  server.setCsp((pathname) => contentSecurityPolicy(origins, origins, { frameable: framed.test(pathname) }));
   const template = readFileSync(new URL('./pages/page.html', import.meta.url), 'utf8');
   const escAttr = (s) => s.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
   const pages = new Map();
@@ -623,6 +715,8 @@ function newRaw(server, sizes) {
     secondTab: empty(), // per sample: {readyAt, authenticated, runtime}
     tabsMemory: {}, // per library: {tabs: [...], workers: [...], total}
     reload: empty(), // per sample: {readyAt, authenticated, runtime}
+    silent: empty(), // per sample: {readyAt, authenticated (and not navigated), runtime}
+    popup: empty(), // per sample: {ms, authenticated}
     mainThread: { cold: empty(), warm: empty() }, // per sample: {taskMs, scriptMs, readyAt}
     codeCache: Object.fromEntries(CODE_CACHE_HOSTS.map((h) => [h, { warm: [], hot: [] }])), // mezzo, per host and run: {caching: {bucket: count}, serializedBefore, compiledAt}
     phaseSeconds: {}, // how long each phase took
@@ -640,7 +734,7 @@ async function readChromiumVersion(env) {
 async function measure(env, raw) {
   const phases = {
     load: measureLoad, login: measureLogin, stampede: measureStampede, memory: measureMemory,
-    tabs: measureTabs, reload: measureReload, mainthread: measureMainThread, codecache: measureCodeCache,
+    tabs: measureTabs, reload: measureReload, silent: measureSilent, popup: measurePopup, mainthread: measureMainThread, codecache: measureCodeCache,
   };
   const unknown = (ONLY ?? []).filter((n) => !phases[n]);
   if (unknown.length) fail(`BENCH_ONLY: unknown phase ${unknown.join(', ')}; the phases are ${Object.keys(phases).join(', ')}`);

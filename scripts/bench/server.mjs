@@ -15,21 +15,21 @@ import { contentSecurityPolicy as demoPolicy } from '../dev/demo-server.mjs';
 
 /**
  * contentSecurityPolicy is the demo's policy (../dev/demo-server.mjs) with
- * connect-src opened to every provider, plus `worker-src 'self'` (mezzo's
- * runtime in a SharedWorker or Worker from /dist/, auth0-spa-js's self-hosted
- * token worker) and frame-src for frameOrigins (the proxies: auth0-spa-js's
- * silent check runs in a hidden iframe). mezzo needs 'wasm-unsafe-eval' to
- * compile WebAssembly; the peers get the same header, which grants them
- * nothing they use. No 'unsafe-eval', no inline script, no blob: workers.
+ * connect-src opened to every provider and frame-src to every provider and
+ * proxy (auth0-spa-js's silent check, mezzo's and oidc-client-ts's silent
+ * sign-in run in hidden iframes that go there and come back). frameable:
+ * the page may be framed by its own origin (the silent sign-in's return
+ * page); every other page refuses frames. The demo's policy has `worker-src
+ * 'self'` (mezzo's runtime in a SharedWorker or Worker from /dist/,
+ * auth0-spa-js's self-hosted token worker) and 'wasm-unsafe-eval' (mezzo
+ * compiles WebAssembly; the peers get the same header, which grants them
+ * nothing they use). No 'unsafe-eval', no inline script, no blob: workers.
  * Every response carries it, worker scripts too: a worker's own policy
  * comes from its script's response, and this one gives it what a runtime
  * worker needs ('wasm-unsafe-eval' and connect-src to the providers).
  */
-export const contentSecurityPolicy = (connectOrigins, frameOrigins = []) => [
-  demoPolicy(connectOrigins.join(' ')),
-  "worker-src 'self'",
-  ...(frameOrigins.length ? [`frame-src ${frameOrigins.join(' ')}`] : []),
-].join('; ');
+export const contentSecurityPolicy = (connectOrigins, frameOrigins = [], { frameable = false } = {}) =>
+  demoPolicy(connectOrigins.join(' '), { frameable, frameSrc: frameOrigins });
 
 /** listenLoopback starts server on a free port of 127.0.0.1 and returns its origin. */
 export async function listenLoopback(server) {
@@ -46,14 +46,14 @@ const etagOf = (buf) => `"${createHash('sha256').update(buf).digest('base64url')
 export async function startBenchServer() {
   let assets = new Map(); // path -> {body, br, type, etag}
   let pages = new Map(); // "<lib>/<scenario>" -> {body, etag}
-  let csp = contentSecurityPolicy([]);
+  let csp = () => contentSecurityPolicy([]); // pathname -> policy
   const requests = {}; // path -> count, to check what a page really fetched
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     requests[url.pathname] = (requests[url.pathname] ?? 0) + 1;
     const headers = {
-      'content-security-policy': csp,
+      'content-security-policy': csp(url.pathname),
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
     };
@@ -108,8 +108,9 @@ export async function startBenchServer() {
         return [k, { body, etag: etagOf(body) }];
       }));
     },
-    setCsp(value) { csp = value; },
-    csp: () => csp,
+    /** setCsp takes pathname -> policy. */
+    setCsp(policyFor) { csp = policyFor; },
+    csp: (pathname = '/') => csp(pathname),
     requests: () => ({ ...requests }),
     resetRequests: () => { for (const k of Object.keys(requests)) delete requests[k]; },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),

@@ -13,6 +13,22 @@
   const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
   const errText = (e) => (e && (e.stack || e.message)) || String(e);
 
+  // The popup row: a button the harness clicks (window.open needs a user
+  // gesture); its outcome goes to B.popup.
+  if (cfg.variant === 'popup' && lib && lib.loginWithPopup) {
+    const button = document.createElement('button');
+    button.id = 'bench-popup';
+    button.textContent = 'Sign in with popup';
+    button.addEventListener('click', () => {
+      const t0 = performance.now();
+      B.popup = null;
+      lib.loginWithPopup().then(async () => {
+        B.popup = { ms: performance.now() - t0, authenticated: await lib.isAuthenticated() };
+      }, (e) => { B.popup = { error: errText(e) }; });
+    });
+    document.body.append(button);
+  }
+
   async function main() {
     if (!lib) throw new Error('the library entry did not load (window.benchLib missing)');
     const authenticated = await lib.start(cfg);

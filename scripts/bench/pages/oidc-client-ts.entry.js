@@ -23,10 +23,29 @@ window.benchLib = {
       // on the reload row's pages (variant 'reload'): there it keeps its
       // default store, sessionStorage, which is what restores a reload.
       ...(cfg.variant === 'reload' ? {} : { userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }) }),
+      // The silent row (variant 'silent'): signinSilent() in its hidden
+      // iframe, which returns to this scenario's cb page.
+      silent_redirect_uri: cfg.redirectUri,
+      // The popup row (variant 'popup'): signinPopup() returns there too.
+      popup_redirect_uri: cfg.redirectUri,
       // Its timer would renew a short-lived token in a loop; renewal here is
       // the explicit signinSilent() the stampede calls.
       automaticSilentRenew: false,
     });
+    if (cfg.variant === 'popup' && window.opener && this.isCallback()) {
+      // The popup's return page: hand the response to the opener.
+      await mgr.signinPopupCallback();
+      return new Promise(() => {});
+    }
+    if (cfg.variant === 'silent') {
+      if (window.parent !== window && this.isCallback()) {
+        // The silent sign-in's return page, in the iframe: hand the
+        // response to the parent, and nothing else.
+        await mgr.signinSilentCallback();
+        return new Promise(() => {});
+      }
+      if (!this.isCallback()) await mgr.signinSilent().catch(() => {}); // login_required without a provider session
+    }
     const user = await mgr.getUser();
     return !!user && !user.expired;
   },
@@ -40,6 +59,7 @@ window.benchLib = {
     return !!user && !user.expired;
   },
   login: () => mgr.signinRedirect(),
+  loginWithPopup: () => mgr.signinPopup(),
   getToken: async () => (await mgr.getUser()).access_token,
   // oidc-client-ts has no getToken that renews: signinSilent() is the call
   // that renews (with the refresh token), and it shares nothing between
