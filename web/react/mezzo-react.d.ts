@@ -2,7 +2,7 @@
 // `make test-types` (web/typings/react-sample.tsx) and by the package
 // suite against the installed tarball.
 import type { ReactNode } from "react";
-import type { CallbackResult, Claims, Client, ClientOptions, GetTokenOptions, LoginOptions, LogoutOptions, MezzoError } from "./mezzo.mjs";
+import type { CallbackResult, Claims, Client, ClientOptions, GetTokenOptions, LoginOptions, LogoutOptions, MezzoError, SilentLoginOptions } from "./mezzo.mjs";
 
 export interface MezzoProviderProps {
   /** createClient's options. A new object with the same content keeps the client; other content makes a new one. */
@@ -29,6 +29,10 @@ export interface MezzoState<T extends Claims = Claims> {
   getToken(opts?: GetTokenOptions): Promise<string>;
   /** Waits for the client, then client.login(). */
   login(opts?: LoginOptions): Promise<void>;
+  /** Waits for the client, then client.loginSilently(). */
+  loginSilently(opts?: SilentLoginOptions): Promise<void>;
+  /** client.loginWithPopup(), at once when the client exists (call it from the click handler: the popup needs the gesture). */
+  loginWithPopup(opts?: LoginOptions): Promise<CallbackResult>;
   /** Waits for the client, then client.logout(). */
   logout(opts?: LogoutOptions): Promise<void>;
 }

@@ -118,7 +118,7 @@ export function MezzoProvider({ options, onRedirectCallback = defaultOnRedirect,
  * useMezzo is the session of the nearest MezzoProvider: isLoading,
  * isAuthenticated, user (the ID token's claims), error (the last failure:
  * createClient's, the callback's, or a session event's), the calls
- * getToken, login and logout, and the client
+ * getToken, login, loginSilently, loginWithPopup and logout, and the client
  * itself (null while loading). A call made while loading waits for the
  * client, and rejects with createClient's MezzoError if it failed.
  */
@@ -135,6 +135,10 @@ export function useMezzo() {
       client: state.client,
       getToken: withClient((c, opts) => c.getToken(opts)),
       login: withClient((c, opts) => c.login(opts)),
+      loginSilently: withClient((c, opts) => c.loginSilently(opts)),
+      // The popup must open in the click's own task: with the client at
+      // hand the call is made at once, not after a promise.
+      loginWithPopup: (opts) => (state.client ? state.client.loginWithPopup(opts) : withClient((c, o) => c.loginWithPopup(o))(opts)),
       logout: withClient((c, opts) => c.logout(opts)),
     };
   }, [state]);

@@ -13,6 +13,7 @@ export const isMezzo = (e: unknown): e is MezzoError => e instanceof MezzoError;
 export const provider: typeof MezzoProvider = MezzoProvider;
 export function useSession(): boolean {
   const s: MezzoState = useMezzo();
+  void s.loginSilently().then(() => s.loginWithPopup({ returnTo: "/" })).then((r) => r.returnTo.length);
   return s.isAuthenticated && s.user?.sub !== undefined;
 }
 // @ts-expect-error: options are required
