@@ -30,7 +30,17 @@ $(DIST)/mezzo.d.ts $(DIST)/mezzo.d.mts: web/mezzo.d.ts
 	@mkdir -p $(DIST)
 	cp $< $@
 
-$(DIST)/mezzo.wasm: $(GO_SOURCES)
+# The version the build carries, rewritten only when it changes, so that
+# the module and the loaders are rebuilt for a new commit and always carry
+# the version `make package` stamps on the package.
+$(DIST)/.version: FORCE
+	@mkdir -p $(DIST)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(VERSION)' ] || echo '$(VERSION)' > $@
+
+.PHONY: FORCE
+FORCE:
+
+$(DIST)/mezzo.wasm: $(GO_SOURCES) $(DIST)/.version
 	@mkdir -p $(DIST)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath $(WASM_GCFLAGS) -ldflags='-s -w -X main.version=$(VERSION)' -o $@ ./wasm
 
@@ -43,7 +53,7 @@ $(DIST)/wasm_exec.js: $(GOROOT)/lib/wasm/wasm_exec.js
 # a SharedWorker is named after it, and pages and workers of two versions
 # refuse each other's calls.
 # The worker script starts with Go's wasm_exec.js, unmodified.
-$(DIST)/mezzo.js $(DIST)/mezzo.mjs $(DIST)/mezzo-worker.js &: $(wildcard web/src/*.js) scripts/build/build-loaders.mjs $(DIST)/wasm_exec.js
+$(DIST)/mezzo.js $(DIST)/mezzo.mjs $(DIST)/mezzo-worker.js &: $(wildcard web/src/*.js) scripts/build/build-loaders.mjs $(DIST)/wasm_exec.js $(DIST)/.version
 	@mkdir -p $(DIST)
 	node scripts/build/build-loaders.mjs $(DIST) '$(VERSION)'
 
