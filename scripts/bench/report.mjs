@@ -135,42 +135,32 @@ export function buildRows(raw) {
   }
   // ---- one session per browser (issue 11): second tab, reload, main
   // thread, open tabs, code cache. README.md beside this file says how.
+  // timeIfAuthenticated: the samples' times (what(x)) when every sample
+  // ended authenticated, else n/a saying how many did not (failed(bad, n)).
+  const timeIfAuthenticated = (s, what, failed) => {
+    if (!s.length) return na('not measured');
+    const bad = s.filter((x) => !x.authenticated).length;
+    return bad === 0 ? sampled(s.map(what)) : na(failed(bad, s.length));
+  };
   const tab2 = (lib) => raw.secondTab?.[lib] ?? [];
   row('tab2.ms', 'Second tab ready, another tab signed in (mezzo: ready and authenticated)', 'ms', perLib((lib) => {
     const s = tab2(lib);
-    if (!s.length) return na('not measured');
     // The peers start signed out in a new tab: their time is to answer at all.
-    if (lib !== 'mezzo') return sampled(s.map((x) => x.readyAt));
-    const ok = s.filter((x) => x.authenticated);
-    return ok.length === s.length ? sampled(ok.map((x) => x.readyAt))
-      : na(`not authenticated in ${s.length - ok.length} of ${s.length} second tabs; runtime: ${hosts(s)}`);
+    if (lib !== 'mezzo' && s.length) return sampled(s.map((x) => x.readyAt));
+    return timeIfAuthenticated(s, (x) => x.readyAt, (bad, n) => `not authenticated in ${bad} of ${n} second tabs; runtime: ${hosts(s)}`);
   }));
   row('tab2.authenticated', 'Second tab authenticated when ready', 'share', perLib((lib) => share(tab2(lib).map((x) => x.authenticated))));
   const reload = (lib) => raw.reload?.[lib] ?? [];
-  row('reload.ms', 'Reload to authenticated, one tab', 'ms', perLib((lib) => {
-    const s = reload(lib);
-    if (!s.length) return na('not measured');
-    const ok = s.filter((x) => x.authenticated);
-    return ok.length === s.length ? sampled(ok.map((x) => x.readyAt))
-      : na(`not authenticated after ${s.length - ok.length} of ${s.length} reloads; runtime: ${hosts(s)}`);
-  }));
+  row('reload.ms', 'Reload to authenticated, one tab', 'ms', perLib((lib) => timeIfAuthenticated(reload(lib), (x) => x.readyAt,
+    (bad, n) => `not authenticated after ${bad} of ${n} reloads; runtime: ${hosts(reload(lib))}`)));
   row('reload.authenticated', 'Reload: authenticated when ready', 'share', perLib((lib) => share(reload(lib).map((x) => x.authenticated))));
   const silent = (lib) => raw.silent?.[lib] ?? [];
-  row('silent.ms', 'Reload to authenticated when no tab kept the session (silent sign-in)', 'ms', perLib((lib) => {
-    const s = silent(lib);
-    if (!s.length) return na('not measured');
-    const ok = s.filter((x) => x.authenticated);
-    return ok.length === s.length ? sampled(ok.map((x) => x.readyAt))
-      : na(`not authenticated without navigating in ${s.length - ok.length} of ${s.length} starts`);
-  }));
-  row('popup.ms', 'Popup login round trip (the provider form filled in the popup)', 'ms', perLib((lib) => {
-    if (lib === 'auth0') return na('its popup answers with web_message from its domain, which the bench proxy cannot front');
-    const s = raw.popup?.[lib] ?? [];
-    if (!s.length) return na('not measured');
-    const ok = s.filter((x) => x.authenticated);
-    return ok.length === s.length ? sampled(ok.map((x) => x.ms)) : na(`not authenticated after ${s.length - ok.length} of ${s.length} popups`);
-  }));
+  row('silent.ms', 'Reload to authenticated when no tab kept the session (silent sign-in)', 'ms', perLib((lib) => timeIfAuthenticated(silent(lib), (x) => x.readyAt,
+    (bad, n) => `not authenticated without navigating in ${bad} of ${n} starts`)));
   row('silent.authenticated', 'Silent sign-in: authenticated, the page never navigated', 'share', perLib((lib) => share(silent(lib).map((x) => x.authenticated))));
+  row('popup.ms', 'Popup login round trip (the provider form filled in the popup)', 'ms', perLib((lib) => (lib === 'auth0'
+    ? na('its popup answers with web_message from its domain, which the bench proxy cannot front')
+    : timeIfAuthenticated(raw.popup?.[lib] ?? [], (x) => x.ms, (bad, n) => `not authenticated after ${bad} of ${n} popups`))));
   for (const [k, label] of [['cold', 'first visit (empty caches)'], ['warm', 'later visits']]) {
     row(`mainthread.${k}`, `Main-thread time during load, ${label}`, 'ms',
       perLib((lib) => sampled((raw.mainThread?.[k]?.[lib] ?? []).map((x) => x.taskMs))));
