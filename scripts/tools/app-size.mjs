@@ -11,12 +11,12 @@
 // scripts/package.json pins. A minimal app for a library creates a client
 // and reads whether it is signed in; what the library adds is that build's
 // bytes (every emitted file: scripts, the module, the worker) minus those
-// of the same app without the library. Brotli as `make size` (quality 11).
+// of the same app without the library. Brotli as the bench's download sizes (bench/build.mjs: quality 11, a 16 MiB window, as `brotli -q 11`).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { brotli as compress, LIBS } from '../bench/build.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(repo, '.cache/app-size');
@@ -75,7 +75,7 @@ function build(lib) {
   for (const f of readdirSync(out, { recursive: true, withFileTypes: true }).filter((d) => d.isFile())) {
     const body = readFileSync(path.join(f.parentPath ?? f.path, f.name));
     raw += body.length;
-    brotli += zlib.brotliCompressSync(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_LGWIN]: 24 } }).length;
+    brotli += compress(body).length;
   }
   return { raw, brotli };
 }
@@ -88,7 +88,7 @@ function installedSize() {
 }
 
 /** appSizes measures what each of libs adds to the minimal Vite app; mezzo from tarball. */
-export function appSizes(tarball, libs = ['mezzo', 'auth0', 'oidc']) {
+export function appSizes(tarball, libs = LIBS) {
   prepare(path.resolve(tarball));
   const base = build('none');
   const adds = {};
@@ -102,7 +102,7 @@ export function appSizes(tarball, libs = ['mezzo', 'auth0', 'oidc']) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [tarball, flag] = process.argv.slice(2);
   if (!tarball || !existsSync(tarball)) throw new Error('usage: node scripts/tools/app-size.mjs <mezzo tarball> [--all]');
-  const r = appSizes(tarball, flag === '--all' ? ['mezzo', 'auth0', 'oidc'] : ['mezzo']);
+  const r = appSizes(tarball, flag === '--all' ? LIBS : ['mezzo']);
   if (flag === '--all') {
     console.log(JSON.stringify(r));
   } else {
