@@ -225,7 +225,14 @@ async function tokenReplies(worker, provider, grantType, n) {
       && new URLSearchParams(e.params.request.postData ?? '').get('grant_type') === grantType
       && worker.events.some((f) => f.method === 'Network.loadingFinished' && f.params.requestId === e.params.requestId));
     return sent.length >= n;
-  }, SHORT_TTL * 3000, `${n} ${grantType} request(s) in the worker`);
+  }, SHORT_TTL * 3000, () => {
+    // What the worker did send to the token endpoint, to tell a request
+    // that never came from one the filter missed (no postData, unfinished).
+    const seen = worker.events.filter((e) => e.method === 'Network.requestWillBeSent' && e.params.request.url === endpoint)
+      .map((e) => `${new URLSearchParams(e.params.request.postData ?? '').get('grant_type') ?? (e.params.request.hasPostData ? 'postData not given' : 'no body')}`
+        + `${worker.events.some((f) => f.method === 'Network.loadingFinished' && f.params.requestId === e.params.requestId) ? '' : ' (unfinished)'}`);
+    return `${n} ${grantType} request(s) in the worker; it sent ${seen.length ? seen.join(', ') : 'none'} of ${worker.events.length} network events`;
+  });
   return Promise.all(sent.map(async (e) => JSON.parse((await worker.send('Network.getResponseBody', { requestId: e.params.requestId })).body)));
 }
 
