@@ -207,6 +207,7 @@ test('the resource refuses what RFC 9449 §4.3 and §7 say it must, each for its
   const dpopInvalid = /^DPoP error="invalid_dpop_proof", error_description="[^"]+", algs="ES256"$/;
   const cases = [
     { name: 'no Authorization', call: () => callResource(idp, {}), www: /^DPoP algs="ES256", Bearer$/, reason: 'no_authorization' },
+    { name: 'two Authorization headers (RFC 6750 §3.1)', call: async () => rawGet(url, { authorization: [`DPoP ${token}`, `DPoP ${token}`], dpop: await proof() }), status: 400, www: /^Bearer error="invalid_request"/, reason: 'multiple_authorization' },
     { name: 'an unknown scheme', call: () => callResource(idp, { scheme: 'Basic', token }), www: /^DPoP algs="ES256", Bearer$/, reason: 'unsupported_scheme' },
     { name: 'an unknown token, as Bearer', call: () => callResource(idp, { scheme: 'Bearer', token: 'not-a-token' }), www: /^Bearer error="invalid_token"/, reason: 'token_invalid' },
     { name: 'an unknown token, as DPoP', call: () => callResource(idp, { token: 'not-a-token', key }), www: /^DPoP error="invalid_token"/, reason: 'token_invalid' },
