@@ -1,19 +1,12 @@
 // DPoP (RFC 9449) for the hostile test provider: what an authorization or
 // resource server checks of a proof (§4.3), and the JWK thumbprint
 // (RFC 7638) it binds tokens to. Node's crypto only.
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
+import { thumbprint, ath } from '../lib/dpop-lib.mjs';
 
-const b64url = (buf) => Buffer.from(buf).toString('base64url');
+export { thumbprint, ath };
+
 const decode = (s) => JSON.parse(Buffer.from(s, 'base64url').toString());
-
-/** thumbprint is RFC 7638's SHA-256 thumbprint of an EC public JWK. */
-export function thumbprint(jwk) {
-  // RFC 7638 §3.2: the required members, in lexicographic order.
-  return b64url(createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest());
-}
-
-/** ath is RFC 9449 §4.2's hash of an access token. */
-export const ath = (accessToken) => b64url(createHash('sha256').update(accessToken).digest());
 
 /** decodeProof returns a proof's header and claims, unchecked (for tests that read them). */
 export function decodeProof(proof) {
