@@ -225,3 +225,35 @@ export async function openApp(appOrigin) {
   });
   return { browser, page, errors };
 }
+
+/**
+ * logTokenRequests routes every POST page makes to tokenEndpoint through
+ * the test, which fetches the reply itself, logs it, then hands the same
+ * bytes to the page; it returns the log: {form, dpop (the proof header or
+ * null), status, reply, done}. The log is therefore complete before the
+ * page can act on a reply, and never depends on chromium still holding a
+ * response body for the inspector (it did not always, which emptied the
+ * log on a loaded CI machine). Requests made by a worker are not seen.
+ */
+export async function logTokenRequests(page, tokenEndpoint) {
+  const log = [];
+  await page.route((u) => u.href.startsWith(tokenEndpoint), async (route) => {
+    const req = route.request();
+    if (req.method() !== 'POST') return route.continue();
+    const entry = { form: new URLSearchParams(req.postData() ?? ''), dpop: req.headers().dpop ?? null, status: 0, reply: null, done: false };
+    log.push(entry);
+    try {
+      const res = await route.fetch();
+      const body = await res.body();
+      entry.status = res.status();
+      try { entry.reply = JSON.parse(body.toString('utf8')); } catch { entry.reply = null; }
+      entry.done = true;
+      await route.fulfill({ response: res, body });
+    } catch {
+      entry.done = true;
+      await route.abort('failed').catch(() => {});
+    }
+    return undefined;
+  });
+  return log;
+}

@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { startDemoServer } from '../../dev/demo-server.mjs';
 import { startIdp } from '../../dev/idp/harness.mjs';
-import { launch, recordCspViolations, cspViolations as recorded, CHROMIUM, signIn as signInThroughForm, logOut } from './browser.mjs';
+import { launch, recordCspViolations, cspViolations as recorded, CHROMIUM, signIn as signInThroughForm, logOut, logTokenRequests } from './browser.mjs';
 import { redeemRefreshToken, until } from '../lib/common.mjs';
 
 const TTL = 6; // access tokens renew after half their life: 3 s
 
 let demo; let idp; let browser; let page; let tokenEndpoint;
 const appErrors = []; // uncaught errors and CSP violations on the app's origin
-const tokenTraffic = []; // {form, status, reply, done} of every token request the page made
+let tokenTraffic; // {form, status, reply, done} of every token request the page made (logTokenRequests)
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run make test (it installs Debian's chromium) or apt-get install chromium`);
@@ -31,29 +31,7 @@ before(async () => {
   page.on('console', (m) => {
     if (m.type() === 'error' && page.url().startsWith(demo.origin)) appErrors.push(`console: ${m.text()}`);
   });
-  // Every token request goes through this route: the test fetches the
-  // reply itself, logs it, then hands the same bytes to the page. The log is
-  // therefore complete before the page can act on a reply, and it never
-  // depends on chromium still holding a response body for the inspector
-  // (it did not always, which emptied the log on a loaded CI machine).
-  await page.route((u) => u.href.startsWith(tokenEndpoint), async (route) => {
-    const req = route.request();
-    if (req.method() !== 'POST') return route.continue();
-    const entry = { form: new URLSearchParams(req.postData() ?? ''), status: 0, reply: null, done: false };
-    tokenTraffic.push(entry);
-    try {
-      const res = await route.fetch();
-      const body = await res.body();
-      entry.status = res.status();
-      try { entry.reply = JSON.parse(body.toString('utf8')); } catch { entry.reply = null; }
-      entry.done = true;
-      await route.fulfill({ response: res, body });
-    } catch {
-      entry.done = true;
-      await route.abort('failed').catch(() => {});
-    }
-    return undefined;
-  });
+  tokenTraffic = await logTokenRequests(page, tokenEndpoint);
 });
 
 after(async () => {

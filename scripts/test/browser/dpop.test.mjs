@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { startDemoServer } from '../../dev/demo-server.mjs';
 import { startIdp } from '../../dev/idp/harness.mjs';
-import { launch, recordCspViolations, cspViolations, CHROMIUM, signIn } from './browser.mjs';
+import { launch, recordCspViolations, cspViolations, CHROMIUM, signIn, logTokenRequests } from './browser.mjs';
 import { redeemRefreshToken, until } from '../lib/common.mjs';
 import { dpopKey, dpopProof, thumbprint } from '../lib/dpop-lib.mjs';
 
@@ -56,25 +56,7 @@ async function openPage(tokenEndpoint) {
   const errors = [];
   page.on('pageerror', (e) => { if (page.url().startsWith(demo.origin)) errors.push(`pageerror: ${e.message}`); });
   page.on('console', (m) => { if (m.type() === 'error' && page.url().startsWith(demo.origin)) errors.push(`console: ${m.text()}`); });
-  const traffic = [];
-  await page.route((u) => u.href.startsWith(tokenEndpoint), async (route) => {
-    const req = route.request();
-    if (req.method() !== 'POST') return route.continue();
-    const entry = { form: new URLSearchParams(req.postData() ?? ''), dpop: req.headers().dpop ?? null, status: 0, reply: null, done: false };
-    traffic.push(entry);
-    try {
-      const res = await route.fetch();
-      const body = await res.body();
-      entry.status = res.status();
-      try { entry.reply = JSON.parse(body.toString('utf8')); } catch { /* not JSON */ }
-      entry.done = true;
-      await route.fulfill({ response: res, body });
-    } catch {
-      entry.done = true;
-      await route.abort('failed').catch(() => {});
-    }
-    return undefined;
-  });
+  const traffic = await logTokenRequests(page, tokenEndpoint);
   return { page, traffic, errors };
 }
 
