@@ -25,9 +25,10 @@ const types = {
  * contentSecurityPolicy is every app page's policy. Pages refuse to be
  * framed (frame-ancestors 'none'), except the return page of silent
  * sign-in (SILENT_PATH, frameable: true), which the app frames itself:
- * frame-ancestors 'self'.
+ * frame-ancestors 'self'. connectSrc: more origins the app calls (an API
+ * elsewhere than the provider).
  */
-export function contentSecurityPolicy(issuerOrigin, { frameable = false, frameSrc = [] } = {}) {
+export function contentSecurityPolicy(issuerOrigin, { frameable = false, frameSrc = [], connectSrc = [] } = {}) {
   return [
     "default-src 'self'",
     // Silent sign-in's iframe goes to the provider and comes back to the
@@ -35,7 +36,7 @@ export function contentSecurityPolicy(issuerOrigin, { frameable = false, frameSr
     `frame-src 'self' ${[issuerOrigin, ...frameSrc].join(' ')}`.trim(),
     "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
-    `connect-src 'self' ${issuerOrigin}`.trim(),
+    `connect-src 'self' ${[issuerOrigin, ...connectSrc].join(' ')}`.trim(),
     "style-src 'self'",
     "img-src 'self'",
     "object-src 'none'",
@@ -53,11 +54,11 @@ export const SILENT_PATH = '/silent-callback';
  * by the one its script is served with): it loads wasm_exec.js, compiles
  * the module, and fetches the module and the provider's endpoints.
  */
-export function workerSecurityPolicy(issuerOrigin) {
+export function workerSecurityPolicy(issuerOrigin, { connectSrc = [] } = {}) {
   return [
     "default-src 'none'",
     "script-src 'self' 'wasm-unsafe-eval'",
-    `connect-src 'self' ${issuerOrigin}`.trim(),
+    `connect-src 'self' ${[issuerOrigin, ...connectSrc].join(' ')}`.trim(),
   ].join('; ');
 }
 
@@ -76,12 +77,13 @@ export async function startDemoServer({ port = 0, cacheModule = false, root = nu
   let config = null;
   let issuerOrigin = '';
   let frameSrc = [];
+  let connectSrc = []; // the API's origin, when it is not the provider's
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     const headers = {
       'content-security-policy': isWorkerScript(url.pathname)
-        ? workerSecurityPolicy(issuerOrigin)
-        : contentSecurityPolicy(issuerOrigin, { frameable: url.pathname === SILENT_PATH, frameSrc }),
+        ? workerSecurityPolicy(issuerOrigin, { connectSrc })
+        : contentSecurityPolicy(issuerOrigin, { frameable: url.pathname === SILENT_PATH, frameSrc, connectSrc }),
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-cache',
@@ -135,11 +137,18 @@ export async function startDemoServer({ port = 0, cacheModule = false, root = nu
     origin,
     redirectUri: `${origin}/`,
     silentRedirectUri: `${origin}${SILENT_PATH}`,
-    /** setConfig sets the app's config; frameSrc, more origins its pages may frame (a test's stand-in provider). */
+    /**
+     * setConfig sets the app's config: createClient's options, plus the
+     * endpoint the API button calls (resourceEndpoint, else
+     * userinfoEndpoint); frameSrc, more origins its pages may frame (a
+     * test's stand-in provider).
+     */
     setConfig(c, { frameSrc: frames = [] } = {}) {
       config = c;
       frameSrc = frames;
       issuerOrigin = new URL(c.tokenEndpoint ?? c.issuer).origin; // Intermezzo's issuer is no URL
+      // The page calls the API (client.fetch in the page), and so may the worker.
+      connectSrc = [c.resourceEndpoint].filter(Boolean).map((u) => new URL(u).origin).filter((o) => o !== issuerOrigin);
     },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
   };

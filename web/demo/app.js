@@ -1,7 +1,9 @@
 // The mezzo demo: a plain page that signs in, shows the user and the access
 // token's remaining lifetime, logs renewals and calls a protected endpoint.
 // Its configuration comes from the demo server: the createClient options
-// of the profile it runs (make demo PROFILE=…) and the endpoint to call.
+// of the profile it runs (make demo PROFILE=…; dpop: true on the dev
+// provider) and the endpoint to call: the dev provider's DPoP-protected
+// resource, which reports the token's type and key binding, or userinfo.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -43,7 +45,7 @@ async function main() {
   // The server's config is createClient's options (the profile's endpoints,
   // and runtime when a test forces a host; default: auto), plus the
   // endpoint the protected-API button calls.
-  const { userinfoEndpoint, ...options } = await (await fetch('/config.json')).json();
+  const { userinfoEndpoint, resourceEndpoint, ...options } = await (await fetch('/config.json')).json();
   const client = await mezzo.createClient(options);
   $('status').dataset.runtime = client.runtime;
   // createClient answers before the module has started (signed out, or the
@@ -96,11 +98,28 @@ async function main() {
     ).finally(() => { signingIn = false; });
   });
   $('logout').addEventListener('click', () => client.logout().catch(showError));
+  // With dpop, client.fetch sends the token as DPoP with a fresh proof
+  // (and retries once with the server's nonce). The resource says which
+  // token it got and the key it is bound to (cnf.jkt), shown next to this
+  // client's key; #api-result is written last, once the rest is shown.
   $('call-api').addEventListener('click', async () => {
     $('api-result').textContent = '…';
+    $('api-binding').hidden = true;
     try {
-      const res = await client.fetch(userinfoEndpoint);
-      $('api-result').textContent = `HTTP ${res.status}\n${JSON.stringify(await res.json(), null, 2)}`;
+      const res = await client.fetch(resourceEndpoint ?? userinfoEndpoint);
+      const body = await res.json();
+      if (resourceEndpoint && res.ok) {
+        const thumbprint = options.dpop ? await client.getDpopThumbprint() : null;
+        const jkt = body.cnf?.jkt ?? null;
+        $('api-token-type').textContent = String(body.token_type);
+        $('api-jkt').textContent = jkt ?? 'none (not bound to a key)';
+        $('dpop-thumbprint').textContent = thumbprint ?? 'none (dpop is off)';
+        const match = jkt !== null && jkt === thumbprint;
+        $('api-jkt-match').dataset.match = String(match);
+        $('api-jkt-match').textContent = match ? 'yes: the token is bound to this client\'s key' : 'no';
+        $('api-binding').hidden = false;
+      }
+      $('api-result').textContent = `HTTP ${res.status}\n${JSON.stringify(body, null, 2)}`;
     } catch (err) {
       $('api-result').textContent = '';
       showError(err);

@@ -8,10 +8,13 @@ import { createInterface } from 'node:readline';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * startIdp spawns server.mjs and resolves once it prints its ready line.
+ * startIdp spawns server.mjs and resolves once it prints its ready line
+ * (its fields, among them issuer, clientId, user, and resource: the URL of
+ * the DPoP-protected resource endpoint). dpopNonce: the token endpoint and
+ * the resource require a DPoP nonce (--dpop-nonce).
  * @param {{port?: number, accessTokenTtl?: number, refreshTokenTtl?: number,
  *          redirectUris?: string[], postLogoutRedirectUris?: string[], clientId?: string,
- *          webMessage?: boolean}} opts
+ *          webMessage?: boolean, dpopNonce?: boolean}} opts
  */
 export function startIdp(opts = {}) {
   const args = [path.join(here, 'server.mjs'), '--port', String(opts.port ?? 0)];
@@ -19,6 +22,7 @@ export function startIdp(opts = {}) {
   if (opts.refreshTokenTtl !== undefined) args.push('--refresh-token-ttl', String(opts.refreshTokenTtl));
   if (opts.clientId) args.push('--client-id', opts.clientId);
   if (opts.webMessage) args.push('--web-message');
+  if (opts.dpopNonce) args.push('--dpop-nonce');
   for (const u of opts.redirectUris ?? []) args.push('--redirect-uri', u);
   for (const u of opts.postLogoutRedirectUris ?? []) args.push('--post-logout-redirect-uri', u);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', opts.quiet === false ? 'inherit' : 'pipe'] });

@@ -3,15 +3,16 @@
 //
 //   node scripts/dev/idp/server.mjs [--port N] [--access-token-ttl S] [--refresh-token-ttl S]
 //        [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--client-id ID]
-//        [--web-message]
+//        [--web-message] [--dpop-nonce]
 //
-// Prints one JSON line when ready: {"ready":true,"issuer",...}; logs go to
-// stderr. Keys (signing and cookie) are generated at start; none is ever
-// committed. See README.md beside this file.
+// Prints one JSON line when ready: {"ready":true,"issuer",...,"resource"};
+// logs go to stderr. Keys (signing, cookie, DPoP nonce) are generated at
+// start; none is ever committed. See README.md beside this file.
 import http from 'node:http';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import Provider from 'oidc-provider';
+import { createResource, RESOURCE_PATH } from './resource.mjs';
 
 const { values: flags } = parseArgs({
   options: {
@@ -24,6 +25,9 @@ const { values: flags } = parseArgs({
     // response_mode=web_message (draft-sakimura-oauth-wmrm-01), which
     // auth0-spa-js's silent check uses; only the bench turns it on.
     'web-message': { type: 'boolean', default: false },
+    // DPoP (RFC 9449) is always on and optional per request; with this flag
+    // the token endpoint and the resource require a DPoP nonce (§8, §9).
+    'dpop-nonce': { type: 'boolean', default: false },
   },
 });
 
@@ -57,7 +61,13 @@ export const DEMO_USER = {
 };
 
 const log = (...a) => console.error('[idp]', ...a);
-const stats = { tokenRequests: 0, refreshRequests: 0, authCodeRequests: 0 };
+// What the token endpoint saw; the resource endpoint keeps its own (resource.mjs).
+const newTokenStats = () => ({
+  tokenRequests: 0, refreshRequests: 0, authCodeRequests: 0,
+  tokenDpopProofs: 0, // token requests carrying a DPoP header
+  tokenUseDpopNonce: 0, // token requests answered 400 use_dpop_nonce (RFC 9449 §8)
+});
+let stats = newTokenStats();
 
 function signingKeys() {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
@@ -204,6 +214,17 @@ export async function main() {
     interactions: { url: (ctx, i) => `/interaction/${i.uid}` },
     clientBasedCORS: () => true, // a dev server: any SPA origin on this machine may call it
     features: {
+      // RFC 9449, optional per request: a token request with a DPoP proof
+      // gets a DPoP-bound token (token_type DPoP, cnf.jkt), one without
+      // gets a Bearer token as before. oidc-provider checks dpop_jkt at the
+      // code exchange (§10) and binds the public client's refresh token to
+      // the key (§5). The nonce secret is new at every start; it also makes
+      // the token endpoint's CORS expose DPoP-Nonce.
+      dPoP: {
+        enabled: true,
+        nonceSecret: randomBytes(32),
+        requireNonce: () => flags['dpop-nonce'],
+      },
       devInteractions: { enabled: false },
       revocation: { enabled: true },
       webMessageResponseMode: { enabled: flags['web-message'], ack: 'individual-draft-01' },
@@ -237,27 +258,36 @@ export async function main() {
     }
     if (ctx.path === ROUTES.token && ctx.method === 'POST') {
       stats.tokenRequests++;
+      if (ctx.get('DPoP')) stats.tokenDpopProofs++;
       await next();
       const grantType = ctx.oidc?.params?.grant_type;
       if (grantType === 'refresh_token') stats.refreshRequests++;
       if (grantType === 'authorization_code') stats.authCodeRequests++;
-      log(`token ${grantType} -> ${ctx.status}`);
+      if (ctx.status === 400 && ctx.body?.error === 'use_dpop_nonce') stats.tokenUseDpopNonce++;
+      log(`token ${grantType} -> ${ctx.status}${ctx.body?.error ? ` ${ctx.body.error}` : ''}`);
       return;
     }
     await next();
   });
+
+  // The resource's CORS origins: the client's web origins, from its redirect URIs.
+  const appOrigins = new Set([...redirectUris, ...(flags['post-logout-redirect-uri'] ?? [])].map((u) => new URL(u).origin));
+  const resourceUrl = `${issuer}${RESOURCE_PATH}`;
+  const resource = createResource({ provider, url: resourceUrl, allowedOrigins: appOrigins, requireNonce: flags['dpop-nonce'] });
 
   const callback = provider.callback();
   server.on('request', async (req, res) => {
     const url = new URL(req.url, issuer);
     try {
       if (url.pathname.startsWith('/interaction/')) return await interaction(provider, req, res, url);
+      if (url.pathname === RESOURCE_PATH) return await resource.handle(req, res);
       if (url.pathname === '/__test/stats') {
         res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
-        return res.end(JSON.stringify(stats));
+        return res.end(JSON.stringify({ ...stats, ...resource.stats() }));
       }
       if (url.pathname === '/__test/reset-stats' && req.method === 'POST') {
-        Object.keys(stats).forEach((k) => { stats[k] = 0; });
+        stats = newTokenStats();
+        resource.resetStats();
         res.writeHead(204).end();
         return undefined;
       }
@@ -275,7 +305,7 @@ export async function main() {
   process.on('SIGTERM', stop);
 
   process.stdout.write(`${JSON.stringify({
-    ready: true, issuer, port, clientId, redirectUris,
+    ready: true, issuer, port, clientId, redirectUris, resource: resourceUrl, dpopNonce: flags['dpop-nonce'],
     user: { login: DEMO_USER.login, password: DEMO_USER.password },
   })}\n`);
 }
