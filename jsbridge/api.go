@@ -16,13 +16,16 @@ import (
 // globalThis.__mezzoReady(api) (see web/src/loader.js), or, without a
 // loader, sets globalThis.__mezzoApi. The API is
 //
-//	{ version: string, createClient(options, emit): Promise<handle>, stats(): object }
+//	{ version: string, createClient(options, emit, dpopKey?): Promise<handle>, stats(): object }
+//
+// dpopKey is the runtime's DPoP key for options (see newWebCryptoSigner),
+// required when options.dpop is true.
 //
 // These functions live as long as the program, so they are never released.
 func Register(version string) error {
 	create, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
-		opts, emit := arg(args, 0), arg(args, 1)
-		return promiseOrNil(func() (any, error) { return newHandle(opts, emit) })
+		opts, emit, key := arg(args, 0), arg(args, 1), arg(args, 2)
+		return promiseOrNil(func() (any, error) { return newHandle(opts, emit, key) })
 	})
 	if err != nil {
 		return err
@@ -78,8 +81,12 @@ type handle struct {
 //	logout(opts): Promise<{url|null}>
 //	getUserinfo(): Promise<claims>
 //	state(): {authenticated, claims, token}
+//	dpopProof(method, url, accessToken|null): Promise<string>
+//	resourceHeaders(method, url): Promise<{authorization, dpop?}>
+//	resourceResponse(url, {status, headers}, retried): Promise<boolean>
+//	dpopThumbprint(): Promise<string|null>
 //	close()
-func newHandle(opts, emit safejs.Value) (any, error) {
+func newHandle(opts, emit, dpopKey safejs.Value) (any, error) {
 	parsed, err := parseClientOptions(opts)
 	if err != nil {
 		return nil, err
@@ -92,6 +99,11 @@ func newHandle(opts, emit safejs.Value) (any, error) {
 	cfg.Transport = Fetch{Timeout: parsed.RequestTimeout}
 	cfg.Store = CallStore{}
 	cfg.OnEvent = h.onEvent
+	if parsed.DPoP { // RFC 9449: no key, no client; never a silent downgrade to Bearer
+		if cfg.DPoP, err = newWebCryptoSigner(dpopKey); err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := callContext()
 	defer cancel()
 	if h.c, err = pkce.NewClient(ctx, cfg); err != nil {
@@ -124,6 +136,10 @@ func newHandle(opts, emit safejs.Value) (any, error) {
 		"logout":                 async(h.logout),
 		"state":                  func([]safejs.Value) any { return h.state() },
 		"getUserinfo":            async(h.getUserinfo),
+		"dpopProof":              async(h.dpopProof),
+		"resourceHeaders":        async(h.resourceHeaders),
+		"resourceResponse":       async(h.resourceResponse),
+		"dpopThumbprint":         async(h.dpopThumbprint),
 		"close":                  h.close,
 	} {
 		if err := add(name, fn); err != nil {

@@ -141,6 +141,14 @@ func TestFetch(t *testing.T) {
 		assert.Equal(t, 503, resp.Status)
 		assert.Equal(t, "1", resp.Header["retry-after"])
 	})
+	t.Run("reads the DPoP headers, and only the headers the client reads", func(t *testing.T) {
+		resp, err := f.Do(ctx, &pkce.Request{Method: "GET", URL: base + "/dpop-challenge"}, pkce.MaxResponseBytes)
+		require.NoError(t, err)
+		assert.Equal(t, 401, resp.Status)
+		assert.Equal(t, "n-1", resp.Header["dpop-nonce"])
+		assert.Equal(t, `DPoP error="use_dpop_nonce"`, resp.Header["www-authenticate"])
+		assert.NotContains(t, resp.Header, "x-other")
+	})
 	t.Run("reads at most maxBody+1 bytes", func(t *testing.T) {
 		resp, err := f.Do(ctx, &pkce.Request{Method: "GET", URL: base + "/bytes/5000000"}, 1000)
 		require.NoError(t, err)
@@ -234,7 +242,11 @@ func newTestHandleWith(t *testing.T, extra map[string]any) *testHandle {
 	}
 	opts, err := safejs.ValueOf(o)
 	require.NoError(t, err)
-	h, err := newHandle(opts, emit.Value())
+	key := safejs.Undefined()
+	if extra["dpop"] == true {
+		key = newTestDPoPKey(t)
+	}
+	h, err := newHandle(opts, emit.Value(), key)
 	require.NoError(t, err)
 	th.v, err = Await(context.Background(), jsEval(t, "resolve", h)) // converted as the loader receives it
 	require.NoError(t, err)
@@ -441,6 +453,7 @@ func TestParseClientOptions(t *testing.T) {
 		{"negative silent timeout", map[string]any{"silentTimeoutSeconds": -1}, "non-negative"},
 		{"non-number popup timeout", map[string]any{"popupTimeoutSeconds": "60"}, "non-negative"},
 		{"non-boolean silentRestore", map[string]any{"silentRestore": 1}, "must be a boolean"},
+		{"non-boolean dpop", map[string]any{"dpop": "yes"}, "dpop must be a boolean"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseClientOptions(obj(t, tt.js))

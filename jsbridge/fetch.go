@@ -76,7 +76,7 @@ func (f Fetch) Do(ctx context.Context, r *pkce.Request, maxBody int64) (*pkce.Re
 		return nil, err
 	}
 	if h, err := resp.Get("headers"); err == nil {
-		for _, name := range []string{"content-type", "date", "retry-after"} {
+		for _, name := range pkce.ResponseHeaderNames() {
 			if v, err := h.Call("get", name); err == nil && v.Type() == safejs.TypeString {
 				out.Header[name], _ = v.String()
 			}

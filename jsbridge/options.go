@@ -163,6 +163,7 @@ var clientOptionFields = []string{
 	"scope", "audience", "extraAuthParams", "refreshLeewaySeconds", "clockSkewSeconds",
 	"idTokenSignature", "insecureAllowHttp", "requestTimeoutSeconds", "wasmUrl", "runtime", "workerUrl",
 	"silentRedirectUri", "silentTimeoutSeconds", "popupTimeoutSeconds", "silentRestore",
+	"dpop",
 }
 
 // clientOptions are the parsed ClientOptions: the core's Config and what
@@ -170,6 +171,7 @@ var clientOptionFields = []string{
 type clientOptions struct {
 	pkce.Config
 	RequestTimeout time.Duration // one fetch; 0 means pkce.DefaultRequestTimeout
+	DPoP           bool          // sender-constrained tokens (RFC 9449) with the runtime's key
 }
 
 // parseClientOptions maps ClientOptions onto pkce.Config; pkce validates
@@ -207,6 +209,9 @@ func parseClientOptions(v safejs.Value) (clientOptions, error) {
 		cfg.InsecureAllowHTTP = b
 	}
 	out := clientOptions{Config: cfg}
+	if b, ok := o.boolean("dpop"); ok {
+		out.DPoP = b
+	}
 	if s, ok := o.seconds("requestTimeoutSeconds"); ok && s > 0 {
 		out.RequestTimeout = time.Duration(s * float64(time.Second))
 	}
@@ -284,7 +289,7 @@ func parseLoginMode(v safejs.Value, opts *pkce.LoginOptions) error {
 }
 
 func parseLogoutOptions(v safejs.Value) (pkce.LogoutOptions, error) {
-	o, err := newObject(v, "logout options", invalidArgument, "returnTo", "revoke")
+	o, err := newObject(v, "logout options", invalidArgument, "returnTo", "revoke", "forgetDpopKey")
 	if err != nil {
 		return pkce.LogoutOptions{}, err
 	}
@@ -292,5 +297,8 @@ func parseLogoutOptions(v safejs.Value) (pkce.LogoutOptions, error) {
 	if b, ok := o.boolean("revoke"); ok {
 		opts.Revoke = b
 	}
+	// The runtime's (it deletes the DPoP key after the logout, see
+	// forgetDpopKey in web/src/loader.js): type-checked here only.
+	_, _ = o.boolean("forgetDpopKey")
 	return opts, o.err
 }

@@ -393,6 +393,29 @@ func TestResourceResponse(t *testing.T) {
 	}
 }
 
+func TestResourceRetry(t *testing.T) {
+	chal := map[string]string{"www-authenticate": `DPoP error="use_dpop_nonce"`, "dpop-nonce": "n-1"}
+	tests := []struct {
+		name     string
+		status   int
+		retried  bool
+		want     bool
+		wantCode string
+	}{
+		{"a first challenge asks for a retry", 401, false, true, ""},
+		{"a challenge after the retry fails (RFC 9449 §9: never a loop)", 401, true, false, CodeDPoPNonceFailed},
+		{"a success after the retry is the answer", 200, true, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, _ := newDPoPHarness(t, nil)
+			got, err := h.client.ResourceRetry("https://api.example/x", &Response{Status: tt.status, Header: chal}, tt.retried)
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.wantCode, ErrorCode(err))
+		})
+	}
+}
+
 func TestDPoPConfig(t *testing.T) {
 	ctx := context.Background()
 	good := newSoftSigner(t)

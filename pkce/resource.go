@@ -106,11 +106,23 @@ func (c *Client) resourceRequest(ctx context.Context, req *Request, accessToken 
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case !c.ResourceResponse(req.URL, resp):
+		retry, err := c.ResourceRetry(req.URL, resp, retried)
+		if err != nil {
+			return nil, err
+		}
+		if !retry {
 			return resp, nil
-		case retried: // one retry, never a loop
-			return nil, &Error{Code: CodeDPoPNonceFailed, Status: resp.Status, Description: "the resource server asked for a DPoP nonce again after a retry with one"}
 		}
 	}
+}
+
+// ResourceRetry is ResourceResponse for a request that was already sent
+// once more (retried): a second nonce challenge then fails with
+// dpop_nonce_failed instead of asking for another retry.
+func (c *Client) ResourceRetry(rawURL string, resp *Response, retried bool) (bool, error) {
+	retry := c.ResourceResponse(rawURL, resp)
+	if retry && retried { // RFC 9449 §9: one retry with the new nonce, never a loop
+		return false, &Error{Code: CodeDPoPNonceFailed, Status: resp.Status, Description: "the resource server asked for a DPoP nonce again after a retry with one"}
+	}
+	return retry, nil
 }

@@ -9,6 +9,19 @@ import (
 // MaxResponseBytes caps every response body the client reads (1 MiB).
 const MaxResponseBytes = 1 << 20
 
+// ResponseHeaderNames are the response headers the client reads, in lower
+// case: a Transport that cannot copy every header (a browser's fetch lists
+// none) copies these.
+func ResponseHeaderNames() []string {
+	return []string{
+		"content-type",     // JSON, or a signed userinfo (OIDC Core 5.3.2)
+		"date",             // the server's clock, for the ID token's iat
+		"retry-after",      // RFC 9110 §10.2.3, for retries
+		"dpop-nonce",       // RFC 9449 §8.1, §9
+		"www-authenticate", // RFC 9449 §9: a resource server's use_dpop_nonce challenge
+	}
+}
+
 // Request is one HTTP request the client needs made. Header keys are
 // canonical lower-case; Body is already encoded.
 type Request struct {
@@ -19,8 +32,7 @@ type Request struct {
 }
 
 // Response is what a Transport returns. Header keys are lower-case; only the
-// headers the client reads (content-type, date, retry-after, and with DPoP
-// dpop-nonce and www-authenticate) need be present.
+// headers the client reads (ResponseHeaderNames) need be present.
 type Response struct {
 	Status int
 	Header map[string]string

@@ -68,6 +68,19 @@ export interface ClientOptions {
    * it. Default false. Worth it with a same-site provider (see the README).
    */
   silentRestore?: boolean;
+  /**
+   * Sender-constrained tokens (DPoP, RFC 9449). The runtime keeps one ECDSA
+   * P-256 key pair per issuer and client, made with WebCrypto with a
+   * non-extractable private key and kept in IndexedDB (it survives reloads;
+   * the private key can sign, never be read). The authorization request
+   * carries `dpop_jkt`, token and refresh requests a proof, and the
+   * provider must answer with DPoP tokens (else `invalid_token_response`);
+   * `client.fetch` presents them with a fresh proof. A key that cannot be
+   * made or stored rejects createClient with `dpop_key_unavailable`:
+   * never a fallback to Bearer. Default false: the provider and every
+   * resource server must accept DPoP (see the README).
+   */
+  dpop?: boolean;
 }
 
 /** Where a client's Go runtime runs. */
@@ -91,6 +104,23 @@ export interface LogoutOptions {
   returnTo?: string;
   /** Revoke the refresh token first (RFC 7009). Default true. */
   revoke?: boolean;
+  /**
+   * Also delete this client's DPoP key ("forget this device"); the next
+   * sign-in makes a new one. Without it the key stays for the next session
+   * on this device. If the key cannot be deleted, logout rejects with
+   * `dpop_key_unavailable` (the session has ended all the same).
+   */
+  forgetDpopKey?: boolean;
+}
+
+export interface DpopProofOptions {
+  /** The access token the request presents: the proof then carries its hash (`ath`, RFC 9449 §7.1). */
+  accessToken?: string;
+}
+
+export interface DpopResponseOptions {
+  /** This response answers a request already sent once more: a second nonce challenge rejects `dpop_nonce_failed`. */
+  retried?: boolean;
 }
 
 export interface GetTokenOptions {
@@ -203,8 +233,32 @@ export interface Client {
   getUserinfo(): Promise<Claims>;
   /** Clears the session, revokes, and navigates to the provider's end-session endpoint when it has one. */
   logout(opts?: LogoutOptions): Promise<void>;
-  /** globalThis.fetch with Authorization: Bearer <access token>. */
+  /**
+   * globalThis.fetch with the access token: `Authorization: Bearer <token>`,
+   * or with `dpop` `Authorization: DPoP <token>` and a fresh `DPoP` proof for
+   * this method and URL. A 401 asking for a DPoP nonce (`WWW-Authenticate:
+   * DPoP error="use_dpop_nonce"` and a `DPoP-Nonce` header) is sent once
+   * more with a proof carrying it; asked again, it rejects
+   * `dpop_nonce_failed`. The resource server must expose `DPoP-Nonce` and
+   * `WWW-Authenticate` to CORS.
+   */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * A fresh DPoP proof (RFC 9449 §4.2) for a request of `method` to `url`,
+   * for an app that sends it with its own HTTP client (with
+   * `Authorization: DPoP <token>` when it presents `accessToken`). Each
+   * proof is for one request. Rejects `invalid_config` without `dpop`.
+   */
+  createDpopProof(method: string, url: string, opts?: DpopProofOptions): Promise<string>;
+  /**
+   * Tells the client what a server answered to a request sent with
+   * createDpopProof: its `DPoP-Nonce` is used from the next proof on.
+   * Resolves true when the request should be sent once more with a new
+   * proof (a nonce challenge, RFC 9449 §9); false without `dpop`.
+   */
+  handleDpopResponse(url: string, response: Response, opts?: DpopResponseOptions): Promise<boolean>;
+  /** The DPoP key's JWK thumbprint (RFC 7638), the `cnf.jkt` of the tokens bound to it; null without `dpop`. */
+  getDpopThumbprint(): Promise<string | null>;
   /** Subscribes to an event; returns the unsubscribe function. Events never carry a token. */
   on<E extends MezzoEvent>(event: E, listener: (detail: EventMap[E]) => void): () => void;
   /** Forgets the session and stops renewal without network or navigation; later calls reject with client_closed. */
@@ -236,6 +290,7 @@ export type MezzoErrorCode =
   | "popup_closed"
   | "dpop_nonce_failed"
   | "dpop_signing_failed"
+  | "dpop_key_unavailable"
   | "access_denied"
   | "consent_required"
   | "interaction_required"

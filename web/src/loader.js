@@ -232,6 +232,132 @@ function start(url) {
   return started;
 }
 
+// ---- DPoP keys (issue 13, RFC 9449), the runtime half's ----
+// With options.dpop the runtime (the worker, or the page host) holds one
+// ECDSA P-256 key pair per issuer and client, made with WebCrypto: the
+// private key is non-extractable (it can sign, it can never be read, not
+// even by this code), and the pair is kept in IndexedDB (the one secret
+// mezzo stores) so that it outlives the runtime. Go signs every proof with
+// it through crypto.subtle.sign (jsbridge/dpop.go) and never sees the
+// private key. A key that cannot be made, stored or loaded fails the
+// client with dpop_key_unavailable: never a silent downgrade to Bearer.
+const DPOP_DB = 'mezzo-dpop';
+const DPOP_STORE = 'keys';
+const DPOP_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' }; // ES256 (RFC 7518 §3.4)
+const dpopKeys = new Map(); // key name → Promise<{privateKey, jwk}>, this runtime's
+
+/** dpopKeyName names the key of options' client: one per issuer (or authorization endpoint) and client id. */
+function dpopKeyName(options) {
+  return JSON.stringify([String(options.issuer ?? options.authorizationEndpoint ?? ''), String(options.clientId ?? '')]);
+}
+
+/** idb turns an IDBRequest (or a transaction's completion) into a Promise. */
+function idb(request, done = 'success') {
+  return new Promise((resolve, reject) => {
+    request.addEventListener(done, () => resolve(request.result), { once: true });
+    request.addEventListener('error', () => reject(request.error), { once: true });
+    request.addEventListener('abort', () => reject(request.error ?? new Error('aborted')), { once: true });
+  });
+}
+
+/** openKeyDb opens (and on first use creates) the key database; the caller closes it. */
+async function openKeyDb() {
+  const factory = globalThis.indexedDB;
+  if (!factory?.open) throw new Error('no IndexedDB here');
+  const open = factory.open(DPOP_DB, 1);
+  open.addEventListener('upgradeneeded', () => { open.result.createObjectStore(DPOP_STORE); }, { once: true });
+  return idb(open);
+}
+
+/** usableKey reports whether a stored record is a key pair this runtime can sign with, the private half unreadable. */
+function usableKey(r) {
+  const k = r?.privateKey;
+  return typeof CryptoKey === 'function' && k instanceof CryptoKey && r.publicKey instanceof CryptoKey
+    && k.type === 'private' && k.extractable === false && k.usages.includes('sign')
+    && k.algorithm?.name === DPOP_ALGORITHM.name && k.algorithm?.namedCurve === DPOP_ALGORITHM.namedCurve;
+}
+
+/**
+ * loadDpopKey returns the stored key pair of name, making and storing one
+ * when there is none (or what is stored is unusable). Two runtimes that
+ * start at once each make a pair, but one readwrite transaction keeps the
+ * first stored, and both use that one.
+ */
+async function loadDpopKey(name) {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw new Error('no WebCrypto here');
+  const db = await openKeyDb();
+  try {
+    let pair = await idb(db.transaction(DPOP_STORE, 'readonly').objectStore(DPOP_STORE).get(name));
+    if (!usableKey(pair)) {
+      // extractable false: the private key can never leave WebCrypto (the
+      // public one always can). Made outside the transaction, which would
+      // commit while it waits.
+      const made = await subtle.generateKey(DPOP_ALGORITHM, false, ['sign', 'verify']);
+      const tx = db.transaction(DPOP_STORE, 'readwrite');
+      const store = tx.objectStore(DPOP_STORE);
+      const current = await idb(store.get(name));
+      pair = usableKey(current) ? current : { privateKey: made.privateKey, publicKey: made.publicKey, created: Date.now() };
+      if (pair !== current) store.put(pair, name);
+      await idb(tx, 'complete');
+    }
+    const { kty, crv, x, y } = await subtle.exportKey('jwk', pair.publicKey);
+    return { privateKey: pair.privateKey, jwk: { kty, crv, x, y } };
+  } finally {
+    db.close();
+  }
+}
+
+/** dpopKey returns options' DPoP key, loaded once per runtime; a failure is not kept, so the next call tries again. */
+function dpopKey(options) {
+  const name = dpopKeyName(options);
+  if (!dpopKeys.has(name)) {
+    const loading = loadDpopKey(name).catch((e) => {
+      if (dpopKeys.get(name) === loading) dpopKeys.delete(name);
+      throw new MezzoError('dpop_key_unavailable', `options.dpop is on, but no DPoP key could be made or stored: ${e?.message ?? e}`);
+    });
+    dpopKeys.set(name, loading);
+  }
+  return dpopKeys.get(name);
+}
+
+/** forgetDpopKey deletes options' DPoP key ("forget this device"): the next client of it makes a new one. */
+async function forgetDpopKey(options) {
+  const name = dpopKeyName(options);
+  dpopKeys.delete(name);
+  const db = await openKeyDb();
+  try {
+    const tx = db.transaction(DPOP_STORE, 'readwrite');
+    tx.objectStore(DPOP_STORE).delete(name);
+    await idb(tx, 'complete');
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * forgetDevice runs after a logout with forgetDpopKey: reset() drops the
+ * session's Go client, whose key is fixed, so that the next sign-in makes a
+ * new one, then options' stored key is deleted. The session has ended
+ * either way; a key that cannot be deleted rejects dpop_key_unavailable.
+ */
+async function forgetDevice(options, reset) {
+  reset();
+  try {
+    await forgetDpopKey(options);
+  } catch (e) {
+    throw new MezzoError('dpop_key_unavailable', `signed out, but the DPoP key could not be deleted: ${e?.message ?? e}`);
+  }
+}
+
+/** newGoClient makes the Go client of options on api, with its DPoP key when options.dpop is on. */
+async function newGoClient(api, options, emit) {
+  const key = options.dpop === true ? await dpopKey(options) : undefined;
+  const h = await api.createClient(options, emit, key);
+  if (!h) throw new MezzoError('internal_error', 'the module returned no client');
+  return h;
+}
+
 // ---- isRedirectCallback's rule, the JS twin of Go's pkce.Client.IsCallback ----
 // The page answers isRedirectCallback() synchronously on every host, so the
 // rule runs here too, parsing as Go's net/url does (whatever parses there,
@@ -771,6 +897,33 @@ async function newClient(createHandle, redirectUri, runtime, options) {
     }
   };
 
+  // DPoP (issue 13): client.fetch asks the runtime for the headers of each
+  // request, and tells it of a DPoP-Nonce in the answer.
+  const dpop = options?.dpop === true;
+  const dpopOptions = (opts) => {
+    if (opts === undefined || opts === null) return {};
+    if (typeof opts !== 'object') throw new MezzoError('invalid_argument', 'options must be an object');
+    return opts;
+  };
+  // dpopResponse is what the runtime reads of a response: its status and
+  // the headers the page can see (Go picks DPoP-Nonce and WWW-Authenticate).
+  const dpopResponse = (res) => ({ status: res.status, headers: Object.fromEntries(res.headers.entries()) });
+  // sendWithProof sends request with the runtime's headers for it; it
+  // resolves null when the server asks for it once more with a new nonce
+  // (the runtime says so, and after a retry rejects dpop_nonce_failed).
+  const sendWithProof = async (request, retried) => {
+    const auth = await call('resourceHeaders', request.method, request.url).catch((e) => { throw toMezzoError(e); });
+    const headers = new Headers(request.headers);
+    headers.set('Authorization', auth.authorization);
+    headers.set('DPoP', auth.dpop);
+    const res = await globalThis.fetch(new Request(request, { headers }));
+    // Only a DPoP-Nonce changes anything (RFC 9449 §8.2, §9): without one
+    // the answer is the app's, and costs no call to the runtime.
+    if (!res.headers.has('dpop-nonce')) return res;
+    const again = await call('resourceResponse', request.url, dpopResponse(res), retried).catch((e) => { throw toMezzoError(e); });
+    return again ? null : res;
+  };
+
   const client = {
     runtime,
     /**
@@ -863,7 +1016,11 @@ async function newClient(createHandle, redirectUri, runtime, options) {
       return call('logout', opts).then((r) => {
         apply(SIGNED_OUT); // the runtime forgot the session before answering
         if (r && r.url) globalThis.location.assign(r.url);
-      }).catch((e) => { throw toMezzoError(e); });
+      }).catch((e) => {
+        const err = toMezzoError(e);
+        if (err.code === 'dpop_key_unavailable') apply(SIGNED_OUT); // signed out; only the key's deletion failed
+        throw err;
+      });
     },
     close() {
       // Forgets the tokens and stops renewal without any network request
@@ -880,10 +1037,32 @@ async function newClient(createHandle, redirectUri, runtime, options) {
       try { handle.close(); } catch { /* already gone with the runtime */ }
     },
     async fetch(input, init) {
-      const token = await client.getToken();
-      const headers = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined));
-      headers.set('Authorization', `Bearer ${token}`);
-      return globalThis.fetch(input, { ...init, headers });
+      if (!dpop) {
+        const token = await client.getToken();
+        const headers = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined));
+        headers.set('Authorization', `Bearer ${token}`); // RFC 6750 §2.1
+        return globalThis.fetch(input, { ...init, headers });
+      }
+      // RFC 9449 §7.1: the DPoP scheme and a fresh proof for this method and
+      // URL, bound to the token (ath), from the runtime. A nonce challenge
+      // (§9) is answered once, with the request kept for it (its body too).
+      const request = new Request(input, init);
+      const first = await sendWithProof(request.clone(), false);
+      return first ?? sendWithProof(request, true);
+    },
+    createDpopProof(method, url, opts) {
+      return call('dpopProof', method, url, dpopOptions(opts).accessToken ?? null).catch((e) => { throw toMezzoError(e); });
+    },
+    handleDpopResponse(url, response, opts) {
+      return Promise.resolve().then(() => {
+        if (!response || typeof response.status !== 'number' || typeof response.headers?.get !== 'function') {
+          throw new MezzoError('invalid_argument', 'response must be a Response');
+        }
+        return call('resourceResponse', url, dpopResponse(response), dpopOptions(opts).retried === true);
+      }).catch((e) => { throw toMezzoError(e); });
+    },
+    getDpopThumbprint() {
+      return call('dpopThumbprint').catch((e) => { throw toMezzoError(e); });
     },
     on(event, listener) {
       const set = listeners.get(event);
@@ -1088,8 +1267,7 @@ function pageHandle(url, options, emit) {
         // A page runs one module: another client may have claimed another
         // URL since this one was made (moduleUrlFor says so, typed).
         const api = await start(moduleUrlFor(url, 'invalid_config', 'options.wasmUrl'));
-        const h = await api.createClient(options, emit);
-        if (!h) throw new MezzoError('internal_error', 'the module returned no client');
+        const h = await newGoClient(api, options, emit);
         if (closed) { h.close(); throw new MezzoError('client_closed', 'this client was closed; create a new one'); }
         goHandle = h;
         return h;
@@ -1103,8 +1281,18 @@ function pageHandle(url, options, emit) {
     login: method('login'),
     handleRedirectCallback: method('handleRedirectCallback'),
     getToken: method('getToken'),
-    logout: method('logout'),
+    async logout(opts) {
+      const r = await (await ready()).logout(opts);
+      if (opts?.forgetDpopKey === true) {
+        await forgetDevice(options, () => { const h = goHandle; goHandle = null; h?.close(); });
+      }
+      return r;
+    },
     getUserinfo: method('getUserinfo'),
+    dpopProof: method('dpopProof'),
+    resourceHeaders: method('resourceHeaders'),
+    resourceResponse: method('resourceResponse'),
+    dpopThumbprint: method('dpopThumbprint'),
     state: () => (goHandle ? goHandle.state() : SIGNED_OUT),
     close() {
       closed = true;
@@ -1163,6 +1351,10 @@ async function remoteHandle(host, workerUrl, moduleUrl, options, emit) {
     getToken: (force) => invoke('getToken', [force]),
     logout: (opts) => invoke('logout', [opts]),
     getUserinfo: () => invoke('getUserinfo', []),
+    dpopProof: (method, url, accessToken) => invoke('dpopProof', [method, url, accessToken]),
+    resourceHeaders: (method, url) => invoke('resourceHeaders', [method, url]),
+    resourceResponse: (url, response, retried) => invoke('resourceResponse', [url, response, retried]),
+    dpopThumbprint: () => invoke('dpopThumbprint', []),
     state: () => state, // attach answered it: no second round trip
     close() {
       closed = true;
@@ -1213,6 +1405,7 @@ async function clientOnHost(options) {
       // refused at once, as when it was loaded at once.
       const url = moduleUrlFor(options.wasmUrl, 'invalid_config', 'options.wasmUrl');
       if (!compiled) moduleUrl = url;
+      if (options.dpop === true) await dpopKey(options); // no key, no client (it waits for no module)
       return newClient((emit) => pageHandle(url, options, emit), redirectUri, host, options);
     }
     if (!canStart(host)) throw new MezzoError('runtime_unavailable', `the ${host} runtime cannot start here: no ${host === 'worker' ? 'Worker' : 'SharedWorker'} in this page`);

@@ -18,7 +18,9 @@
 //                                  the page holds the lock, so that taking
 //                                  it (tens of ms while a page loads) is
 //                                  not on the way to the page's first answer
-//   attach({options})            → {session, state}: the session for
+//   attach({options})            → {session, state}: (with options.dpop,
+//                                  once the DPoP key is loaded or made:
+//                                  dpop_key_unavailable otherwise) the session for
 //                                  options — one per distinct configuration
 //                                  (sessionKey), shared by every page that
 //                                  attaches with equal options — and its
@@ -30,9 +32,13 @@
 //                                  checked, discovery done); its typed
 //                                  error otherwise, and the next call
 //                                  tries again
-//   login, handleRedirectCallback, getToken, logout, getUserinfo, state
+//   login, handleRedirectCallback, getToken, logout, getUserinfo, state,
+//   dpopProof, resourceHeaders, resourceResponse, dpopThumbprint
 //                ({session, args}) → the Go handle's method applied to args,
-//                                  after ready (state: signed out before)
+//                                  after ready (state: signed out before);
+//                                  logout with forgetDpopKey then drops the
+//                                  session's Go client and deletes its
+//                                  DPoP key (forgetDevice)
 //   detach({session})            → this page no longer listens to session
 //
 // A session's events ('session' events: {session, type, detail, state}) go
@@ -88,8 +94,7 @@ function openSession(s, moduleUrl) {
   if (!s.opening) {
     s.opening = (async () => {
       const api = await start(moduleUrlFor(moduleUrl, 'invalid_config', 'options.wasmUrl'));
-      const h = await api.createClient(s.options, (type, detail, state) => broadcast(s, type, detail, state, null));
-      if (!h) throw new MezzoError('internal_error', 'the module returned no client');
+      const h = await newGoClient(api, s.options, (type, detail, state) => broadcast(s, type, detail, state, null));
       s.handle = h;
       return h;
     })().finally(() => {
@@ -146,6 +151,9 @@ function serve(port) {
     if (after) after(s, ctx, result);
     return result;
   };
+  const logout = method('logout', (s, ctx) => {
+    broadcast(s, 'sessionExpired', { code: 'login_required', description: 'signed out in another tab' }, SIGNED_OUT, ctx);
+  });
   const server = rpcServer(port, {
     version: VERSION,
     handlers: {
@@ -173,6 +181,8 @@ function serve(port) {
       async attach(params, ctx) {
         if (pageModule === null) throw badArgument('call hello first');
         if (!rpcIsPlainObject(params?.options)) throw new MezzoError('invalid_config', 'options must be an object');
+        // No key, no client (issue 13): the page learns it from createClient.
+        if (params.options.dpop === true) await dpopKey(params.options);
         const s = sessionFor(params.options);
         s.ports.set(ctx, (s.ports.get(ctx) ?? 0) + 1);
         return { session: s.id, state: s.handle ? s.handle.state() : SIGNED_OUT };
@@ -193,10 +203,19 @@ function serve(port) {
       login: method('login'),
       handleRedirectCallback: method('handleRedirectCallback'),
       getToken: method('getToken'),
-      logout: method('logout', (s, ctx) => {
-        broadcast(s, 'sessionExpired', { code: 'login_required', description: 'signed out in another tab' }, SIGNED_OUT, ctx);
-      }),
+      async logout(params, ctx) {
+        const r = await logout(params, ctx);
+        if (params.args?.[0]?.forgetDpopKey === true) {
+          const s = attached(params, ctx);
+          await forgetDevice(s.options, () => { const h = s.handle; s.handle = null; h?.close(); });
+        }
+        return r;
+      },
       getUserinfo: method('getUserinfo'),
+      dpopProof: method('dpopProof'),
+      resourceHeaders: method('resourceHeaders'),
+      resourceResponse: method('resourceResponse'),
+      dpopThumbprint: method('dpopThumbprint'),
       state(params, ctx) {
         const s = attached(params, ctx);
         return s.handle ? s.handle.state() : SIGNED_OUT; // no Go client yet: signed out

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     silentTimeoutSeconds: 5,
     popupTimeoutSeconds: 120,
     silentRestore: true,
+    dpop: true,
   };
   const client: Client = await createClient(options);
   const host: RuntimeHost = client.runtime;
@@ -60,11 +61,21 @@ async function main(): Promise<void> {
   const sub: string | undefined = user?.sub;
   const info: Claims = await client.getUserinfo();
   const res: Response = await client.fetch("/api/orders", { method: "POST", body: "{}" });
+  const proof: string = await client.createDpopProof("POST", "https://api.example.com/orders", { accessToken: token });
+  const again: boolean = await client.handleDpopResponse("https://api.example.com/orders", res, { retried: false });
+  const jkt: string | null = await client.getDpopThumbprint();
+  void [proof, again, jkt];
+  try {
+    await createClient({ clientId: "x", redirectUri: "https://a/", dpop: true });
+  } catch (e) {
+    if (e instanceof MezzoError && (e.code === "dpop_key_unavailable" || e.code === "dpop_nonce_failed")) console.log(e.description);
+  }
   const off: () => void = client.on("tokenRefreshed", (d: TokenRefreshedDetail) => console.log(d.expiresAt + 1, d.scope));
   client.on("sessionExpired", (d: ErrorDetail) => console.log(d.code, d.description));
   client.on("error", (d) => console.log(d.status ?? 0));
   off();
   await client.logout({ returnTo: "/bye", revoke: false });
+  await client.logout({ forgetDpopKey: true });
   client.close();
   void [token, fresh, sub, info, res];
 
@@ -100,6 +111,10 @@ async function main(): Promise<void> {
   await client.loginSilently({ returnTo: "/x" });
   // @ts-expect-error silentRestore is a boolean
   await createClient({ clientId: "x", redirectUri: "https://a/", silentRestore: "yes" });
+  // @ts-expect-error dpop is a boolean
+  await createClient({ clientId: "x", redirectUri: "https://a/", dpop: "yes" });
+  // @ts-expect-error a proof is for one method and URL
+  await client.createDpopProof("https://api.example.com/orders");
   // @ts-expect-error ready is read-only
   client.ready = Promise.resolve();
   // @ts-expect-error ready resolves nothing to use: the client is already in hand

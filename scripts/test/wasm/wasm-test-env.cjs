@@ -7,7 +7,8 @@ const http = require('node:http');
 require('../lib/browser-fakes.cjs').installBrowserFakes('http://127.0.0.1:8080/app/');
 
 // Routes: /echo (request as JSON), /status/N (that status, JSON body),
-// /bytes/N (N bytes of "a"), /hang (never answers), /retry-after (503 + Retry-After: 1).
+// /bytes/N (N bytes of "a"), /hang (never answers), /retry-after (503 + Retry-After: 1),
+// /dpop-challenge (401 + DPoP-Nonce and WWW-Authenticate, RFC 9449 §9).
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -22,6 +23,7 @@ const server = http.createServer((req, res) => {
     }
     if (u.pathname.startsWith('/status/')) return json(Number(u.pathname.slice(8)), { error: 'x' });
     if (u.pathname === '/retry-after') return json(503, { error: 'temporarily_unavailable' }, { 'retry-after': '1' });
+    if (u.pathname === '/dpop-challenge') return json(401, {}, { 'dpop-nonce': 'n-1', 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'x-other': 'x' });
     if (u.pathname.startsWith('/bytes/')) {
       res.writeHead(200, { 'content-type': 'text/plain' });
       return res.end(Buffer.alloc(Number(u.pathname.slice(7)), 'a'));
