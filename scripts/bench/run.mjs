@@ -640,10 +640,11 @@ async function measureCodeCache(env, raw) {
  * library's API makes them for an app, for at least DPOP_PROOF_MS; and
  * DPOP_CALLS authenticated GETs of the provider's DPoP-protected resource.
  * A run's median is one sample. Checked: the provider counted every
- * renewal; the peers' token_type is DPoP on the DPoP page (mezzo does
- * not show it, and refuses anything but DPoP); every
- * fetch answered 200 from the resource, which accepts only a DPoP-bound
- * token with a valid proof; each proof is a dpop+jwt for the URL with ath.
+ * renewal, each with a DPoP proof on the DPoP page and none on the other;
+ * the peers' token_type is DPoP (mezzo does not show it, and refuses
+ * anything but DPoP); every fetch answered 200 and the resource counted a
+ * DPoP-bound token with a valid proof (it takes a Bearer token too, and
+ * says which); each proof is a dpop+jwt for GET of the URL, with ath.
  */
 async function measureDpop(env, raw) {
   const sc = env.scenarios.dpop;
@@ -693,28 +694,46 @@ async function measureDpop(env, raw) {
       }
     };
     await checkTokenTypes('after login');
+    // CORS preflights the proxy saw (a DPoP header is not safelisted; the
+    // provider's Access-Control-Max-Age lets the browser cache the answer).
+    const preflights = (proxy) => Object.entries(proxy.counts()).filter(([k]) => k.startsWith('OPTIONS ')).reduce((n, [, c]) => n + c, 0);
     const renewals = async (lib, mode) => {
-      const { idp } = env.scenarios[mode === 'dpop' ? 'dpop' : 'long'];
+      const { idp, proxy } = env.scenarios[mode === 'dpop' ? 'dpop' : 'long'];
       const before = await idp.stats();
+      const preflightsBefore = preflights(proxy);
       const ms = await evalIn(pages[lib][mode], (n) => window.__benchApi.renewals(n), DPOP_CALLS, 120000, `${LIB_NAMES[lib]} dpop renewals (${mode})`);
       const after = await idp.stats();
       if (after.refreshRequests - before.refreshRequests !== DPOP_CALLS) fail(`${LIB_NAMES[lib]} dpop renewals (${mode}): the provider saw ${after.refreshRequests - before.refreshRequests} refresh requests for ${DPOP_CALLS} renewals`);
-      return ms;
+      // Each with a proof on the DPoP page, none on the other (the provider counts token requests with a DPoP header).
+      const proofs = after.tokenDpopProofs - before.tokenDpopProofs;
+      if (proofs !== (mode === 'dpop' ? DPOP_CALLS : 0)) fail(`${LIB_NAMES[lib]} dpop renewals (${mode}): ${proofs} of ${DPOP_CALLS} token requests carried a DPoP proof`);
+      return { ms, preflights: preflights(proxy) - preflightsBefore };
+    };
+    // The resource's answer names the token it accepted: DPoP-bound, with its key's thumbprint.
+    const fetches = async (lib) => {
+      const before = await sc.idp.stats();
+      const out = await evalIn(pages[lib].dpop, (a) => window.__benchApi.dpopFetches(a), { url: resource, n: DPOP_CALLS }, 60000, `${LIB_NAMES[lib]} dpop fetches`);
+      const after = await sc.idp.stats();
+      const answer = JSON.parse(out.body);
+      if (answer.token_type !== 'DPoP' || !answer.cnf?.jkt) fail(`${LIB_NAMES[lib]} dpop fetches: the resource accepted a ${answer.token_type} token (cnf ${JSON.stringify(answer.cnf)}), not a DPoP-bound one`);
+      const accepted = after.resourceAccepted.DPoP - before.resourceAccepted.DPoP;
+      if (accepted !== DPOP_CALLS) fail(`${LIB_NAMES[lib]} dpop fetches: the resource accepted ${accepted} DPoP requests of ${DPOP_CALLS}`);
+      return { ms: out.ms, answer };
     };
     for (let r = 0; r < RUNS; r++) {
       for (const lib of rotate(libs, r)) {
         const run = {};
         for (const mode of rotate(['dpop', 'bearer'], r)) run[mode] = await renewals(lib, mode);
-        const page = pages[lib].dpop;
-        const proofs = await evalIn(page, (a) => window.__benchApi.dpopProofs(a), { url: resource, batches: 1, minMs: DPOP_PROOF_MS }, 60000, `${LIB_NAMES[lib]} dpop proofs`);
+        const proofs = await evalIn(pages[lib].dpop, (a) => window.__benchApi.dpopProofs(a), { url: resource, batches: 1, minMs: DPOP_PROOF_MS }, 60000, `${LIB_NAMES[lib]} dpop proofs`);
         const { header, payload } = proofs.proof;
         if (header.typ !== 'dpop+jwt' || payload.htu !== resource || payload.htm !== 'GET' || !payload.ath) {
           fail(`${LIB_NAMES[lib]} dpop proof: want a dpop+jwt for GET ${resource} with ath, got ${JSON.stringify(proofs.proof)}`);
         }
-        const fetches = await evalIn(page, (a) => window.__benchApi.dpopFetches(a), { url: resource, n: DPOP_CALLS }, 60000, `${LIB_NAMES[lib]} dpop fetches`);
+        const fetched = await fetches(lib);
         raw.dpop.runs[lib].push({
-          renewal: median(run.dpop), renewalBearer: median(run.bearer), proofUs: proofs.batches[0].usPerCall, fetch: median(fetches.ms),
-          samples: { renewal: run.dpop, renewalBearer: run.bearer, proofs: proofs.batches, fetch: fetches.ms }, resourceAnswer: fetches.body.slice(0, 300),
+          renewal: median(run.dpop.ms), renewalBearer: median(run.bearer.ms), proofUs: proofs.batches[0].usPerCall, fetch: median(fetched.ms),
+          samples: { renewal: run.dpop.ms, renewalBearer: run.bearer.ms, proofs: proofs.batches, fetch: fetched.ms },
+          preflights: { dpop: run.dpop.preflights, bearer: run.bearer.preflights }, resourceAnswer: fetched.answer,
         });
       }
     }
@@ -846,7 +865,7 @@ function newRaw(server, sizes) {
     popup: empty(), // per sample: {ms, authenticated}
     mainThread: { cold: empty(), warm: empty() }, // per sample: {taskMs, scriptMs, readyAt}
     codeCache: Object.fromEntries(CODE_CACHE_HOSTS.map((h) => [h, { warm: [], hot: [] }])), // mezzo, per host and run: {caching: {bucket: count}, serializedBefore, compiledAt}
-    // per library and run: {renewal, renewalBearer, fetch (ms, medians of DPOP_CALLS), proofUs, samples, resourceAnswer};
+    // per library and run: {renewal, renewalBearer, fetch (ms, medians of DPOP_CALLS), proofUs, samples, preflights, resourceAnswer};
     // unavailable: library -> why it has no DPoP figures; tokenTypes: the checks.
     dpop: { runs: empty(), unavailable: {}, tokenTypes: {} },
     phaseSeconds: {}, // how long each phase took
