@@ -27,6 +27,8 @@ export interface MezzoState<T extends Claims = Claims> {
   client: Client | null;
   /** Waits for the client, then client.getToken(). */
   getToken(opts?: GetTokenOptions): Promise<string>;
+  /** Waits for the client, then client.fetch(): the access token as Bearer, or with `dpop` as DPoP with a fresh proof. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** Waits for the client, then client.login(). */
   login(opts?: LoginOptions): Promise<void>;
   /** Waits for the client, then client.loginSilently(). */

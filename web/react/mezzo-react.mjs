@@ -118,7 +118,7 @@ export function MezzoProvider({ options, onRedirectCallback = defaultOnRedirect,
  * useMezzo is the session of the nearest MezzoProvider: isLoading,
  * isAuthenticated, user (the ID token's claims), error (the last failure:
  * createClient's, the callback's, or a session event's), the calls
- * getToken, login, loginSilently, loginWithPopup and logout, and the client
+ * getToken, fetch, login, loginSilently, loginWithPopup and logout, and the client
  * itself (null while loading). A call made while loading waits for the
  * client, and rejects with createClient's MezzoError if it failed.
  */
@@ -134,6 +134,7 @@ export function useMezzo() {
       error: state.error,
       client: state.client,
       getToken: withClient((c, opts) => c.getToken(opts)),
+      fetch: withClient((c, input, init) => c.fetch(input, init)),
       login: withClient((c, opts) => c.login(opts)),
       loginSilently: withClient((c, opts) => c.loginSilently(opts)),
       // The popup must open in the click's own task: with the client at

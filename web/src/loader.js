@@ -244,7 +244,6 @@ function start(url) {
 const DPOP_DB = 'mezzo-dpop';
 const DPOP_STORE = 'keys';
 const DPOP_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' }; // ES256 (RFC 7518 §3.4)
-const dpopKeys = new Map(); // key name → Promise<{privateKey, jwk}>, this runtime's
 
 /** dpopKeyName names the key of options' client: one per issuer (or authorization endpoint) and client id. */
 function dpopKeyName(options) {
@@ -308,23 +307,23 @@ async function loadDpopKey(name) {
   }
 }
 
-/** dpopKey returns options' DPoP key, loaded once per runtime; a failure is not kept, so the next call tries again. */
-function dpopKey(options) {
-  const name = dpopKeyName(options);
-  if (!dpopKeys.has(name)) {
-    const loading = loadDpopKey(name).catch((e) => {
-      if (dpopKeys.get(name) === loading) dpopKeys.delete(name);
-      throw new MezzoError('dpop_key_unavailable', `options.dpop is on, but no DPoP key could be made or stored: ${e?.message ?? e}`);
-    });
-    dpopKeys.set(name, loading);
+/**
+ * dpopKey returns options' DPoP key from the store, made on first use. It
+ * is read for each Go client (a few ms), not kept by the runtime, so a key
+ * deleted meanwhile (another tab's forgetDpopKey, cleared site data) is
+ * never brought back by a later client.
+ */
+async function dpopKey(options) {
+  try {
+    return await loadDpopKey(dpopKeyName(options));
+  } catch (e) {
+    throw new MezzoError('dpop_key_unavailable', `options.dpop is on, but no DPoP key could be made or stored: ${e?.message ?? e}`);
   }
-  return dpopKeys.get(name);
 }
 
 /** forgetDpopKey deletes options' DPoP key ("forget this device"): the next client of it makes a new one. */
 async function forgetDpopKey(options) {
   const name = dpopKeyName(options);
-  dpopKeys.delete(name);
   const db = await openKeyDb();
   try {
     const tx = db.transaction(DPOP_STORE, 'readwrite');
@@ -1051,7 +1050,8 @@ async function newClient(createHandle, redirectUri, runtime, options) {
       return first ?? sendWithProof(request, true);
     },
     createDpopProof(method, url, opts) {
-      return call('dpopProof', method, url, dpopOptions(opts).accessToken ?? null).catch((e) => { throw toMezzoError(e); });
+      return Promise.resolve().then(() => call('dpopProof', method, url, dpopOptions(opts).accessToken ?? null))
+        .catch((e) => { throw toMezzoError(e); });
     },
     handleDpopResponse(url, response, opts) {
       return Promise.resolve().then(() => {

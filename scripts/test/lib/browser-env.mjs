@@ -18,7 +18,7 @@ export function resetBrowser(href = `${APP}/`) {
 export const traffic = [];
 const realFetch = globalThis.fetch;
 globalThis.fetch = async (input, init = {}) => {
-  const entry = { url: String(input), method: init.method ?? 'GET', form: null, status: 0, reply: null };
+  const entry = { url: input instanceof Request ? input.url : String(input), method: init.method ?? (input instanceof Request ? input.method : 'GET'), form: null, status: 0, reply: null };
   if (typeof init.body === 'string') entry.form = new URLSearchParams(init.body);
   traffic.push(entry);
   const res = await realFetch(input, init);

@@ -3,6 +3,7 @@
 import { APP, resetBrowser, traffic, loadMezzo } from './browser-env.mjs';
 import { clientEnv } from './common.mjs';
 import { startTestProvider } from '../provider/provider.mjs';
+import { IDBFactory } from 'fake-indexeddb';
 
 export const REDIRECT = `${APP}/callback`;
 export { APP, traffic };
@@ -30,4 +31,30 @@ export async function hostileSetup(opts) {
 /** bearerUses lists the access tokens sent to the provider after index from. */
 export function bearerUses(tp, from = 0) {
   return tp.requests.slice(from).map((r) => r.authorization).filter(Boolean);
+}
+
+/**
+ * freshKeyStore gives the runtime an empty IndexedDB (node has none), where
+ * a client with dpop keeps its key, and returns it.
+ */
+export function freshKeyStore() {
+  globalThis.indexedDB = new IDBFactory();
+  return globalThis.indexedDB;
+}
+
+/** storedRecords lists every record of an IndexedDB database: [{store, key, value}]. */
+export async function storedRecords(factory, name) {
+  const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+  const db = await req(factory.open(name));
+  try {
+    const out = [];
+    for (const store of db.objectStoreNames) {
+      const os = db.transaction(store).objectStore(store);
+      const [keys, values] = [await req(os.getAllKeys()), await req(os.getAll())];
+      keys.forEach((key, i) => out.push({ store, key, value: values[i] }));
+    }
+    return out;
+  } finally {
+    db.close();
+  }
 }

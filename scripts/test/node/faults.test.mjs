@@ -5,7 +5,8 @@
 // memory only, and work again once the provider recovers.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostileSetup, rejects, sleep, REDIRECT } from '../lib/hostile-lib.mjs';
+import { hostileSetup, rejects, sleep, freshKeyStore, REDIRECT } from '../lib/hostile-lib.mjs';
+import { decodeProof } from '../provider/dpop.mjs';
 import { failsToStart, startedClient } from '../lib/common.mjs';
 import { MemoryStorage } from '../lib/browser-env.mjs';
 import { signJwt } from '../provider/provider.mjs';
@@ -260,4 +261,47 @@ test('provider clock 10 min ahead, no expires_in, JWT access token: lifetime rea
   };
   const ms = await renewalDelay({ clockSkewSeconds: 660 });
   assert.ok(ms >= 700 && ms <= 1800, `renewed ${ms} ms after login`);
+});
+
+// ---- DPoP (RFC 9449): the same faults with proofs ----
+
+test('DPoP: token endpoint answers 503 twice, then recovers: each attempt has a fresh proof, the session is kept', async () => {
+  freshKeyStore();
+  const { client, token } = await signedIn({ dpop: true });
+  tp.fault('token', { status: 503, body: '' }, 2);
+  const before = refreshes().length;
+  const fresh = await client.getToken({ forceRefresh: true });
+  assert.notEqual(fresh, token);
+  const attempts = refreshes().slice(before);
+  assert.equal(attempts.length, 3);
+  const jtis = new Set(attempts.map((r) => decodeProof(r.dpop).claims.jti));
+  assert.equal(jtis.size, 3, 'RFC 9449 §11.1: a proof is never sent twice, a retry included');
+});
+
+test('DPoP: token endpoint down during a renewal: network_error, the session and its key kept, works again once it is up', async () => {
+  freshKeyStore();
+  const { client, token } = await signedIn({ dpop: true });
+  const jkt = await client.getDpopThumbprint();
+  await tp.down();
+  try {
+    await rejects(client.getToken({ forceRefresh: true }), 'network_error');
+  } finally {
+    await tp.up();
+  }
+  await keptSession(client, token);
+  assert.equal(await client.getDpopThumbprint(), jkt);
+  assert.equal(refreshes().at(-1).dpop !== null, true, 'the renewal that worked carried a proof');
+});
+
+test('DPoP: a resource request whose nonce retry meets a dead server rejects as fetch does, and the nonce is kept', async () => {
+  freshKeyStore();
+  const { client } = await signedIn({ dpop: true });
+  tp.dpop.resourceNonce = 'r-1';
+  tp.fault('resource', { status: 401, headers: { 'dpop-nonce': 'r-1', 'www-authenticate': 'DPoP error="use_dpop_nonce"' }, body: '{}' });
+  tp.fault('resource', { destroy: true });
+  await assert.rejects(client.fetch(tp.url('resource')), TypeError, 'the retry fails as globalThis.fetch fails');
+  assert.equal(client.isAuthenticated(), true);
+  const res = await client.fetch(tp.url('resource'));
+  assert.equal(res.status, 200, 'the next request carries the learnt nonce at once');
+  assert.equal(tp.requests.filter((r) => r.path === tp.paths.resource).length, 3);
 });

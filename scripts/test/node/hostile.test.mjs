@@ -5,7 +5,8 @@
 // accept.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostileSetup, rejects, bearerUses, REDIRECT } from '../lib/hostile-lib.mjs';
+import { hostileSetup, rejects, bearerUses, freshKeyStore, REDIRECT } from '../lib/hostile-lib.mjs';
+import { decodeProof } from '../provider/dpop.mjs';
 import { newKey } from '../provider/provider.mjs';
 import { failsToStart } from '../lib/common.mjs';
 
@@ -224,4 +225,92 @@ test('accepts: an Intermezzo-shaped error body keeps its description', async () 
   const err = await rejects(client.handleRedirectCallback(cb), 'invalid_request');
   assert.equal(err.description, 'code expired');
   assert.equal(err.status, 400);
+});
+
+// ---- DPoP (RFC 9449): a provider or resource server that does not play by it ----
+
+const DPOP = { dpop: true };
+const refreshRequests = (from) => tp.requestsAfter(from, 'token').filter((r) => r.form.get('grant_type') === 'refresh_token');
+
+for (const [name, mutate] of [
+  ['token_type Bearer to a DPoP request', (r) => ({ ...r, token_type: 'Bearer' })],
+  ['token_type missing with DPoP', (r) => { const { token_type, ...rest } = r; return rest; }],
+]) {
+  test(`rejects (DPoP): token response with ${name}`, async () => {
+    freshKeyStore();
+    tp.hooks.tokenReply = (r, { grant }) => (grant === 'authorization_code' ? mutate(r) : r);
+    await rejectsLogin('invalid_token_response', DPOP); // RFC 9449 §5: a DPoP request gets a DPoP token
+  });
+}
+
+test('rejects (DPoP): a refresh answered with a Bearer token; the session is kept until its refresh token turns out dead', async () => {
+  freshKeyStore();
+  const { client, token } = await env.signedIn(DPOP);
+  tp.hooks.tokenReply = (r, { grant }) => (grant === 'refresh_token' ? { ...r, token_type: 'Bearer' } : r);
+  await rejects(client.getToken({ forceRefresh: true }), 'invalid_token_response');
+  assert.equal(client.isAuthenticated(), true, 'the session is kept');
+  assert.equal(await client.getToken(), token, 'the still-valid token is served');
+  tp.hooks = { ...tp.hooks, tokenReply: (r) => r };
+  // The rejected reply rotated the refresh token at the provider: the kept
+  // one is dead there, so the next renewal ends the session, typed.
+  await rejects(client.getToken({ forceRefresh: true }), 'login_required');
+  assert.equal(client.isAuthenticated(), false);
+});
+
+test('rejects (DPoP): a token endpoint that names a new nonce on every challenge: one retry, then dpop_nonce_failed, never a loop', async () => {
+  freshKeyStore();
+  tp.dpop.nonce = 'n-0';
+  tp.dpop.rotate = true;
+  const client = await env.newClient(DPOP);
+  const from = tp.requests.length;
+  const cb = await env.callback(client);
+  await rejects(client.handleRedirectCallback(cb), 'dpop_nonce_failed');
+  assert.equal(tp.requestsAfter(from, 'token').length, 2, 'exactly two token requests');
+  assert.equal(client.isAuthenticated(), false);
+});
+
+for (const [name, headers] of [
+  ['no DPoP-Nonce header', {}],
+  ['a DPoP-Nonce with a space (RFC 9449 §8.1: NQCHAR only)', { 'dpop-nonce': 'a b' }],
+  ['a DPoP-Nonce with a quote', { 'dpop-nonce': 'a"b' }],
+  ['a 2 KiB DPoP-Nonce', { 'dpop-nonce': 'n'.repeat(2048) }],
+]) {
+  test(`rejects (DPoP): use_dpop_nonce with ${name}: no retry, dpop_nonce_failed, the session kept`, async () => {
+    freshKeyStore();
+    const { client, token } = await env.signedIn(DPOP);
+    const from = tp.requests.length;
+    tp.fault('token', { status: 400, headers, body: JSON.stringify({ error: 'use_dpop_nonce' }) });
+    await rejects(client.getToken({ forceRefresh: true }), 'dpop_nonce_failed');
+    assert.equal(refreshRequests(from).length, 1, 'one request: nothing to retry with');
+    assert.equal(await client.getToken(), token, 'the session is kept');
+    const proof = await client.createDpopProof('POST', tp.url('token'));
+    assert.equal(decodeProof(proof).claims.nonce, undefined, 'the bad nonce was not taken up');
+  });
+}
+
+test('rejects (DPoP): a resource server that names a new nonce on every challenge: client.fetch rejects dpop_nonce_failed after exactly two requests', async () => {
+  freshKeyStore();
+  const { client } = await env.signedIn(DPOP);
+  tp.dpop.resourceNonce = 'r-0';
+  tp.dpop.rotate = true;
+  const from = tp.requests.length;
+  await rejects(client.fetch(tp.url('resource')), 'dpop_nonce_failed');
+  assert.equal(tp.requestsAfter(from, 'resource').length, 2);
+  assert.equal(client.isAuthenticated(), true, 'a resource server cannot end the session');
+});
+
+test('rejects (DPoP): a DPoP-bound token presented without a proof is refused by the resource, and mezzo never sends it so', async () => {
+  freshKeyStore();
+  const { client, token } = await env.signedIn(DPOP);
+  const bare = await fetch(tp.url('resource'), { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(bare.status, 401, 'RFC 9449 §7.2: the test resource checks the binding');
+  const from = tp.requests.length;
+  assert.equal((await client.fetch(tp.url('resource'))).status, 200);
+  await client.getUserinfo();
+  const presented = tp.requests.slice(from).filter((x) => x.authorization);
+  assert.equal(presented.length, 2);
+  for (const r of presented) {
+    assert.match(r.authorization, /^DPoP /, `${r.path}: only the DPoP scheme`);
+    assert.ok(r.dpop, `${r.path}: with a proof`);
+  }
 });

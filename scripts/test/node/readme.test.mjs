@@ -48,8 +48,11 @@ test('every count in "Tested guarantees" is the one make counts computes from th
       `${n(s.logins)} logins give ${n(s.distinctValues)} distinct`,
     ]],
     ['Soak', String(c.nodeSuites.soak), []],
-    ['Browser', String(c.browserTests - c.browserSuites.silent), []],
+    ['DPoP (node)', String(c.nodeSuites.dpop), []],
+    ['DPoP dev provider', String(c.nodeSuites['dpop-provider']), []],
+    ['Browser', String(c.browserTests - c.browserSuites.silent - c.browserSuites.dpop), []],
     ['Silent and popup sign-in', String(c.browserSuites.silent), []],
+    ['DPoP in the browser', String(c.browserSuites.dpop), []],
     ['npm package', String(c.packageTests), []],
   ];
   for (const [label, cases, phrases] of table) {

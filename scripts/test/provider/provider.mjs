@@ -9,7 +9,15 @@
 //   tp.fault('token', { status: 503, headers: { 'retry-after': '1' } });
 //
 // Every request is logged in tp.requests ({at, method, path, url, form,
-// authorization}); tp.reset() restores honest behaviour between tests.
+// authorization, dpop}); tp.reset() restores honest behaviour between tests.
+//
+// DPoP (RFC 9449) is honoured whenever a request carries a proof: the
+// token endpoint checks it (./dpop.mjs), answers token_type DPoP, binds the
+// code to dpop_jkt (§10) and the refresh and access tokens to the key
+// (§5, §6); userinfo and /resource then want the DPoP scheme and a proof
+// with ath (§7). tp.dpop.nonce (token endpoint) and tp.dpop.resourceNonce
+// (resource) require a nonce (§8, §9); with tp.dpop.rotate each challenge
+// names a new one, so a client that follows one retry fails.
 //
 // Options shape it into another provider: the Intermezzo profile
 // (../../dev/intermezzo.mjs) moves the endpoints, serves no discovery or
@@ -19,6 +27,7 @@
 import http from 'node:http';
 import { createHash, createHmac, generateKeyPairSync, randomBytes, sign as cryptoSign } from 'node:crypto';
 import { headlessLogin } from '../../dev/idp/harness.mjs';
+import { checkProof } from './dpop.mjs';
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -32,6 +41,7 @@ const DEFAULT_PATHS = {
   revoke: '/revoke',
   logout: '/logout',
   login: '/login', // the form's target, with login enabled
+  resource: '/resource', // a protected resource: {sub, token_type, jkt}
 };
 
 /** errorBodies: RFC 6749 §5.2's error body, or Intermezzo's. */
@@ -108,11 +118,13 @@ export async function startTestProvider(opts = {}) {
     hooks: honestHooks(),
     requests: [],
     issued: { accessTokens: [], refreshTokens: [], codes: [], idTokens: [] },
-    faults: { discovery: [], authorize: [], token: [], jwks: [], userinfo: [], revoke: [] },
+    faults: { discovery: [], authorize: [], token: [], jwks: [], userinfo: [], revoke: [], resource: [] },
+    dpop: null, // see reset
+    jtis: new Set(), // every proof's jti the provider accepted
   };
   const codes = new Map(); // code -> {nonce, challenge, redirectUri, scope, authTime, grant}
   const refresh = new Map(); // refresh token -> {live, scope, nonce, authTime, grant}
-  const accessTokens = new Map(); // live access token -> {scope, grant}
+  const accessTokens = new Map(); // live access token -> {scope, grant, jkt}
   const sessions = new Map(); // provider session id -> {authTime}
   const pendingLogins = new Map(); // login form id -> the authorization request's query
   const sockets = new Set();
@@ -127,9 +139,12 @@ export async function startTestProvider(opts = {}) {
     tp.clockOffset = opts.clockOffset ?? 0;
     tp.accessTokenTtl = opts.accessTokenTtl ?? 60;
     for (const k of Object.keys(tp.faults)) tp.faults[k].length = 0;
+    tp.dpop = { nonce: null, resourceNonce: null, rotate: false, challenges: 0 };
+    tp.jtis.clear();
     sessions.clear();
     pendingLogins.clear();
   };
+  tp.dpop = { nonce: null, resourceNonce: null, rotate: false, challenges: 0 };
   /** fault queues one broken answer for the next request to endpoint. */
   tp.fault = (endpoint, f, times = 1) => { for (let i = 0; i < times; i++) tp.faults[endpoint].push(f); };
   tp.count = (endpoint, pred = () => true) => tp.requests.filter((r) => r.path === PATHS[endpoint] && pred(r)).length;
@@ -174,15 +189,16 @@ export async function startTestProvider(opts = {}) {
 
   const fail = (res, status, error, description, headers) => json(res, status, errorBody(error, description), headers);
 
-  const issueTokens = (grant, { scope, nonce, authTime, grant: grantId }) => {
+  const issueTokens = (grant, { scope, nonce, authTime, grant: grantId }, jkt) => {
     const accessToken = `at-${randomBytes(16).toString('hex')}`;
-    accessTokens.set(accessToken, { scope, grant: grantId });
+    accessTokens.set(accessToken, { scope, grant: grantId, jkt });
     tp.issued.accessTokens.push(accessToken);
     const now = tp.now();
-    const reply = { access_token: accessToken, token_type: 'Bearer', expires_in: tp.accessTokenTtl, scope };
+    // RFC 9449 §5: a proof with the request makes a DPoP token, bound to its key.
+    const reply = { access_token: accessToken, token_type: jkt ? 'DPoP' : 'Bearer', expires_in: tp.accessTokenTtl, scope };
     if (scope.split(' ').includes('offline_access')) {
       const rt = `rt-${randomBytes(16).toString('hex')}`;
-      refresh.set(rt, { live: true, scope, nonce, authTime, grant: grantId }); // auth_time stays that of the login
+      refresh.set(rt, { live: true, scope, nonce, authTime, grant: grantId, jkt }); // auth_time stays that of the login
       tp.issued.refreshTokens.push(rt);
       reply.refresh_token = rt;
     }
@@ -241,7 +257,7 @@ export async function startTestProvider(opts = {}) {
         authTime = session.authTime;
       }
       const code = `code-${randomBytes(16).toString('hex')}`;
-      codes.set(code, { nonce: q.get('nonce'), challenge: q.get('code_challenge'), redirectUri: q.get('redirect_uri'), scope: q.get('scope'), authTime, grant: randomBytes(8).toString('hex') });
+      codes.set(code, { nonce: q.get('nonce'), challenge: q.get('code_challenge'), redirectUri: q.get('redirect_uri'), scope: q.get('scope'), authTime, grant: randomBytes(8).toString('hex'), dpopJkt: q.get('dpop_jkt') });
       tp.issued.codes.push(code);
       const back = tp.hooks.authResponse(new URLSearchParams({ code, state: q.get('state') ?? '', iss: tp.issuer }));
       res.writeHead(302, { location: `${q.get('redirect_uri')}?${back}` });
@@ -268,6 +284,20 @@ export async function startTestProvider(opts = {}) {
       if (form.get('client_id') !== tp.clientId || req.headers.authorization) {
         fail(res, 401, 'invalid_client'); return;
       }
+      // RFC 9449 §4.3, §8: a proof, when there is one, must be valid and,
+      // when the provider wants one, carry its nonce.
+      let jkt = null;
+      if (req.headers.dpop !== undefined) {
+        const proof = checkProof(req.headers.dpop, { htm: 'POST', htu: tp.url('token'), seen: tp.jtis, nonce: tp.dpop.nonce });
+        if (proof.error === 'use_dpop_nonce') {
+          tp.dpop.challenges++;
+          const named = tp.dpop.nonce;
+          if (tp.dpop.rotate) tp.dpop.nonce = `n-${randomBytes(8).toString('hex')}`; // the one named is stale at once
+          fail(res, 400, 'use_dpop_nonce', 'a DPoP nonce is required', { 'dpop-nonce': named }); return;
+        }
+        if (proof.error) { fail(res, 400, 'invalid_dpop_proof', proof.error); return; }
+        jkt = proof.jkt;
+      }
       let reply;
       if (grant === 'authorization_code') {
         const c = codes.get(form.get('code'));
@@ -277,12 +307,14 @@ export async function startTestProvider(opts = {}) {
         if (b64url(createHash('sha256').update(verifier).digest()) !== c.challenge) { // RFC 7636 §4.6
           fail(res, 400, 'invalid_grant', 'PKCE verification failed'); return;
         }
-        reply = issueTokens(grant, c);
+        if (c.dpopJkt && c.dpopJkt !== jkt) { fail(res, 400, 'invalid_grant', 'the code is bound to another DPoP key'); return; } // RFC 9449 §10
+        reply = issueTokens(grant, c, jkt);
       } else if (grant === 'refresh_token') {
         const r = refresh.get(form.get('refresh_token'));
         if (!r || !r.live) { fail(res, 400, 'invalid_grant', 'refresh token invalid or already used'); return; }
+        if (r.jkt && r.jkt !== jkt) { fail(res, 400, 'invalid_grant', 'the refresh token is bound to another DPoP key'); return; } // RFC 9449 §5
         r.live = false; // rotation: the old one is dead from now on
-        reply = issueTokens(grant, r);
+        reply = issueTokens(grant, r, r.jkt ?? jkt);
       } else {
         fail(res, 400, 'unsupported_grant_type'); return;
       }
@@ -292,10 +324,16 @@ export async function startTestProvider(opts = {}) {
     jwks(req, res) {
       json(res, 200, { keys: tp.hooks.jwks(tp.keys.map((k) => k.jwk)) });
     },
-    userinfo(req, res) {
-      const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-      if (!m || !accessTokens.has(m[1])) { fail(res, 401, 'invalid_token', undefined, { 'www-authenticate': 'Bearer error="invalid_token"' }); return; }
-      json(res, 200, tp.hooks.userinfo({ sub: tp.user.sub, name: tp.user.name, email: tp.user.email, ...claimsFor(accessTokens.get(m[1]).scope) }));
+    userinfo(req, res, url) {
+      const at = presented(req, res, url, null);
+      if (!at) return;
+      json(res, 200, tp.hooks.userinfo({ sub: tp.user.sub, name: tp.user.name, email: tp.user.email, ...claimsFor(accessTokens.get(at).scope) }));
+    },
+    resource(req, res, url) {
+      const at = presented(req, res, url, tp.dpop.resourceNonce);
+      if (!at) return;
+      const { jkt } = accessTokens.get(at);
+      json(res, 200, { sub: tp.user.sub, token_type: jkt ? 'DPoP' : 'Bearer', jkt: jkt ?? null });
     },
     revoke(req, res, url, form) {
       // RFC 7009 §2.1: revoking a refresh token also invalidates the access
@@ -325,6 +363,34 @@ export async function startTestProvider(opts = {}) {
     },
   };
 
+  /**
+   * presented returns the live access token a request presents, or answers
+   * 401 and returns null: a DPoP-bound token only with the DPoP scheme and a
+   * proof of its key for this request with its ath (RFC 9449 §7.1, §7.2),
+   * an unbound one as Bearer (RFC 6750 §2.1). nonce, when set, must be in
+   * the proof (§9).
+   */
+  const presented = (req, res, url, nonce) => {
+    const m = /^(Bearer|DPoP) (.+)$/.exec(req.headers.authorization ?? '');
+    const token = m && accessTokens.get(m[2]);
+    const refuse = (scheme, error, headers = {}) => {
+      fail(res, 401, error, undefined, { 'www-authenticate': `${scheme} error="${error}"`, ...headers });
+      return null;
+    };
+    if (!token) return refuse('Bearer', 'invalid_token');
+    if (!token.jkt) return m[1] === 'Bearer' ? m[2] : refuse('Bearer', 'invalid_token');
+    if (m[1] !== 'DPoP') return refuse('DPoP', 'invalid_token'); // RFC 9449 §7.2: a bound token is no bearer token
+    const proof = checkProof(req.headers.dpop, { htm: req.method, htu: url.origin + url.pathname, seen: tp.jtis, accessToken: m[2], nonce });
+    if (proof.error === 'use_dpop_nonce') {
+      tp.dpop.challenges++;
+      const named = tp.dpop.resourceNonce;
+      if (tp.dpop.rotate) tp.dpop.resourceNonce = `r-${randomBytes(8).toString('hex')}`; // the one named is stale at once
+      return refuse('DPoP', 'use_dpop_nonce', { 'dpop-nonce': named });
+    }
+    if (proof.error || proof.jkt !== token.jkt) return refuse('DPoP', 'invalid_dpop_proof');
+    return m[2];
+  };
+
   const sessionOf = (req) => (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('='))
     .find(([k]) => k === SESSION_COOKIE)?.[1] ?? null;
 
@@ -348,10 +414,11 @@ ${error ? `<p class="error" id="login-error">${escapeHtml(error)}</p>` : ''}
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks).toString();
     const form = new URLSearchParams(req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? body : '');
-    tp.requests.push({ at: Date.now(), method: req.method, path: url.pathname, url: url.href, form, authorization: req.headers.authorization ?? null });
+    tp.requests.push({ at: Date.now(), method: req.method, path: url.pathname, url: url.href, form, authorization: req.headers.authorization ?? null, dpop: req.headers.dpop ?? null });
     res.setHeader('access-control-allow-origin', '*');
-    if (req.method === 'OPTIONS') { // CORS preflight of a browser's client.fetch (Authorization header)
-      res.writeHead(204, { 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' });
+    res.setHeader('access-control-expose-headers', 'dpop-nonce, www-authenticate');
+    if (req.method === 'OPTIONS') { // CORS preflight of a browser's client.fetch (Authorization and DPoP headers)
+      res.writeHead(204, { 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'authorization, content-type, dpop', 'access-control-max-age': '600' });
       res.end(); return;
     }
     const endpoint = byPath[url.pathname];

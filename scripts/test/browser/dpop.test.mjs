@@ -1,0 +1,229 @@
+// DPoP (RFC 9449) in Chromium against the real provider (oidc-provider with
+// its dpop feature, ../../dev/idp/) and its DPoP-protected resource: the
+// demo app with dpop: true signs in, renews and calls the resource with
+// DPoP-bound tokens; the key is non-extractable, survives a reload, and is
+// the one the tokens are bound to; a refresh token taken out of the page
+// is useless without it; a provider that wants nonces costs one extra
+// round trip; no proof is ever sent twice.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { startDemoServer } from '../../dev/demo-server.mjs';
+import { startIdp } from '../../dev/idp/harness.mjs';
+import { launch, recordCspViolations, cspViolations, CHROMIUM, signIn } from './browser.mjs';
+import { redeemRefreshToken, until } from '../lib/common.mjs';
+import { dpopKey, dpopProof, thumbprint } from '../lib/dpop-lib.mjs';
+
+const TTL = 8; // access tokens renew after half their life
+
+let demo; let idp; let nonceIdp; let browser;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run make test`);
+  demo = await startDemoServer();
+  [idp, nonceIdp] = await Promise.all([
+    startIdp({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri] }),
+    startIdp({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri], dpopNonce: true }),
+  ]);
+  browser = await launch();
+  await recordCspViolations(browser.context);
+});
+
+after(async () => {
+  await browser?.close();
+  await Promise.all([idp?.stop(), nonceIdp?.stop()]);
+  await demo?.close();
+});
+
+/**
+ * configure points the demo at provider p with dpop on (runtime: 'page' so
+ * that page.route sees the token requests; one test runs the default
+ * shared worker), and returns the token endpoint.
+ */
+async function configure(p, extra = {}) {
+  const discovery = await p.discovery();
+  demo.setConfig({ issuer: p.issuer, clientId: p.clientId, redirectUri: demo.redirectUri, dpop: true, resourceEndpoint: p.resource, runtime: 'page', ...extra });
+  await p.resetStats();
+  return discovery.token_endpoint;
+}
+
+/**
+ * openPage opens a page that records its errors on the app's origin and
+ * logs every token request it makes: {form, dpop, status, reply}.
+ */
+async function openPage(tokenEndpoint) {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => { if (page.url().startsWith(demo.origin)) errors.push(`pageerror: ${e.message}`); });
+  page.on('console', (m) => { if (m.type() === 'error' && page.url().startsWith(demo.origin)) errors.push(`console: ${m.text()}`); });
+  const traffic = [];
+  await page.route((u) => u.href.startsWith(tokenEndpoint), async (route) => {
+    const req = route.request();
+    if (req.method() !== 'POST') return route.continue();
+    const entry = { form: new URLSearchParams(req.postData() ?? ''), dpop: req.headers().dpop ?? null, status: 0, reply: null, done: false };
+    traffic.push(entry);
+    try {
+      const res = await route.fetch();
+      const body = await res.body();
+      entry.status = res.status();
+      try { entry.reply = JSON.parse(body.toString('utf8')); } catch { /* not JSON */ }
+      entry.done = true;
+      await route.fulfill({ response: res, body });
+    } catch {
+      entry.done = true;
+      await route.abort('failed').catch(() => {});
+    }
+    return undefined;
+  });
+  return { page, traffic, errors };
+}
+
+const claimsOf = (proof) => JSON.parse(Buffer.from(proof.split('.')[1], 'base64url').toString());
+const headerOf = (proof) => JSON.parse(Buffer.from(proof.split('.')[0], 'base64url').toString());
+
+/** callApi clicks the demo's API button and returns what it shows. */
+async function callApi(page) {
+  await page.click('#call-api');
+  await page.waitForFunction(() => /^HTTP \d+/.test(document.querySelector('#api-result')?.textContent ?? ''));
+  return page.evaluate(() => ({
+    result: document.querySelector('#api-result').textContent,
+    tokenType: document.querySelector('#api-token-type').textContent,
+    jkt: document.querySelector('#api-jkt').textContent,
+    thumbprint: document.querySelector('#dpop-thumbprint').textContent,
+    match: document.querySelector('#api-jkt-match').dataset.match,
+  }));
+}
+
+/** pageThumbprint is the thumbprint a new client of the page's config reports: the stored key's. */
+const pageThumbprint = (page) => page.evaluate(async () => {
+  const { userinfoEndpoint, resourceEndpoint, ...options } = await (await fetch('/config.json')).json();
+  const c = await mezzo.createClient(options);
+  try { return await c.getDpopThumbprint(); } finally { c.close(); }
+});
+
+test('sign-in, renewal and client.fetch with DPoP-bound tokens; cnf.jkt is the key\'s thumbprint', async () => {
+  const tokenEndpoint = await configure(idp);
+  const { page, traffic, errors } = await openPage(tokenEndpoint);
+  try {
+    await signIn(page, demo.origin, idp);
+    const [exchange] = traffic;
+    assert.equal(exchange.form.get('grant_type'), 'authorization_code');
+    assert.equal(exchange.reply.token_type, 'DPoP', 'RFC 9449 §5: a DPoP token');
+    assert.equal(headerOf(exchange.dpop).typ, 'dpop+jwt');
+    const jkt = thumbprint(headerOf(exchange.dpop).jwk);
+    const api = await callApi(page);
+    assert.deepEqual(api, { result: api.result, tokenType: 'DPoP', jkt, thumbprint: jkt, match: 'true' }, 'RFC 9449 §6.1: cnf.jkt is the key');
+    assert.match(api.result, /^HTTP 200/);
+
+    await until(() => traffic.some((t) => t.done && t.form.get('grant_type') === 'refresh_token'), 15000, 'a renewal');
+    const renewal = traffic.find((t) => t.form.get('grant_type') === 'refresh_token');
+    assert.equal(renewal.status, 200);
+    assert.equal(renewal.reply.token_type, 'DPoP');
+    assert.equal(thumbprint(headerOf(renewal.dpop).jwk), jkt, 'renewed with the same key');
+    assert.equal((await callApi(page)).match, 'true', 'the renewed token is bound to it too');
+    const stats = await idp.stats();
+    assert.equal(stats.resourceAccepted.DPoP, 2);
+    assert.equal(stats.resourceAccepted.Bearer, 0);
+    assert.deepEqual(await cspViolations(page), []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the key: non-extractable in IndexedDB, the same after a reload; a refresh token taken out is refused without it', async () => {
+  const tokenEndpoint = await configure(idp);
+  const { page, traffic } = await openPage(tokenEndpoint);
+  try {
+    await signIn(page, demo.origin, idp);
+    const jkt = await pageThumbprint(page);
+    assert.equal(thumbprint(headerOf(traffic[0].dpop).jwk), jkt);
+    const stored = await page.evaluate(async () => {
+      const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+      const db = await req(indexedDB.open('mezzo-dpop'));
+      const records = await req(db.transaction('keys').objectStore('keys').getAll());
+      db.close();
+      const { privateKey } = records[0];
+      let exported = 'exported';
+      try { await crypto.subtle.exportKey('jwk', privateKey); } catch (e) { exported = e.name; }
+      let pkcs8 = 'exported';
+      try { await crypto.subtle.exportKey('pkcs8', privateKey); } catch (e) { pkcs8 = e.name; }
+      return { count: records.length, extractable: privateKey.extractable, exported, pkcs8, fields: Object.keys(records[0]).sort() };
+    });
+    assert.deepEqual(stored, { count: 1, extractable: false, exported: 'InvalidAccessError', pkcs8: 'InvalidAccessError', fields: ['created', 'privateKey', 'publicKey'] }, 'the private key can sign, never be read; nothing else is stored');
+
+    await page.reload();
+    await page.waitForSelector('#status[data-state]');
+    assert.equal(await pageThumbprint(page), jkt, 'the key survives a reload');
+
+    // The refresh token, copied out of the page (here from its traffic),
+    // replayed without the key, then with a proof of another key.
+    const rt = traffic.at(-1).reply.refresh_token;
+    assert.ok(rt, 'the sign-in got a refresh token');
+    const bare = await redeemRefreshToken(tokenEndpoint, idp.clientId, rt);
+    assert.equal(bare.status, 400, 'RFC 9449 §5: no proof, no refresh');
+    const other = await dpopKey();
+    const forged = await fetch(tokenEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: await dpopProof(other, { htm: 'POST', htu: tokenEndpoint }) },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt, client_id: idp.clientId }),
+    });
+    assert.equal(forged.status, 400, 'another key\'s proof is refused');
+    assert.equal((await forged.json()).error, 'invalid_grant');
+  } finally {
+    await page.close();
+  }
+});
+
+test('a provider that wants nonces: exactly one extra round trip at the token endpoint and at the resource', async () => {
+  const tokenEndpoint = await configure(nonceIdp);
+  const { page, traffic, errors } = await openPage(tokenEndpoint);
+  try {
+    await signIn(page, demo.origin, nonceIdp);
+    const codes = traffic.filter((t) => t.form.get('grant_type') === 'authorization_code');
+    assert.deepEqual(codes.map((t) => [t.status, t.reply?.error ?? t.reply?.token_type]), [[400, 'use_dpop_nonce'], [200, 'DPoP']]);
+    assert.equal(claimsOf(codes[1].dpop).nonce !== undefined, true, 'RFC 9449 §8: the retry carries the nonce');
+    assert.equal((await callApi(page)).match, 'true');
+    assert.equal((await callApi(page)).match, 'true');
+    const stats = await nonceIdp.stats();
+    assert.equal(stats.tokenUseDpopNonce, 1, 'one challenge at the token endpoint');
+    assert.equal(stats.resourceRefused.use_dpop_nonce ?? 0, 1, 'one challenge at the resource, then its nonce is used');
+    assert.equal(stats.resourceAccepted.DPoP, 2);
+    // Chromium logs each challenge it loaded (the 400 and the 401); nothing else.
+    assert.deepEqual(errors.map((e) => e.replace(/\d{3} \(.*\)$/, 'N')).sort(), Array(2).fill('console: Failed to load resource: the server responded with a status of N'));
+    assert.deepEqual(errors.map((e) => e.match(/\d{3}/)[0]).sort(), ['400', '401']);
+  } finally {
+    await page.close();
+  }
+});
+
+test('1000 client.fetch calls in the shared worker: 1000 proofs, no jti twice, every one accepted; the session survives a reload', async () => {
+  const tokenEndpoint = await configure(idp, { runtime: undefined }); // the default: a shared worker
+  const { page, errors } = await openPage(tokenEndpoint);
+  try {
+    await signIn(page, demo.origin, idp);
+    assert.equal(await page.getAttribute('#status', 'data-runtime'), 'shared-worker');
+    await idp.resetStats();
+    const statuses = await page.evaluate(async (resource) => {
+      const { userinfoEndpoint, resourceEndpoint, ...options } = await (await fetch('/config.json')).json();
+      const c = await mezzo.createClient(options);
+      const out = {};
+      for (let i = 0; i < 1000; i += 20) {
+        const batch = await Promise.all(Array.from({ length: 20 }, () => c.fetch(resource).then((r) => r.status)));
+        for (const s of batch) out[s] = (out[s] ?? 0) + 1;
+      }
+      c.close();
+      return out;
+    }, idp.resource);
+    assert.deepEqual(statuses, { 200: 1000 });
+    const stats = await idp.stats();
+    assert.equal(stats.resourceProofs, 1000);
+    assert.equal(stats.resourceDistinctProofs, 1000, 'RFC 9449 §11.1: no proof reused');
+    await page.reload();
+    await page.waitForSelector('#status[data-state="signed-in"]');
+    assert.equal((await callApi(page)).match, 'true', 'a reload keeps the session and the key (the worker holds them)');
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
