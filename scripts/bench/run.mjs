@@ -23,7 +23,7 @@ import { within } from '../test/lib/common.mjs';
 import { buildAssets, packageVersion, repo, LIBS, LIB_NAMES } from './build.mjs';
 import { startBenchServer, contentSecurityPolicy } from './server.mjs';
 import { startProxy } from './proxy.mjs';
-import { buildRows, writeReport } from './report.mjs';
+import { buildRows, writeReport, summarize } from './report.mjs';
 import { appSizes } from '../tools/app-size.mjs';
 import { mainThreadMs, realmMemory, dedicatedWorkers, sharedWorkers, closeSharedWorkers, histogram, histogramDelta } from './probe.mjs';
 
@@ -653,7 +653,7 @@ async function measureDpop(env, raw) {
   if (!sc.dpopSupported) fail(`dpop: the dev provider does not offer DPoP (no dpop_signing_alg_values_supported in its metadata)`);
   if (!sc.idp.resource) fail('dpop: the dev provider has no DPoP-protected resource (no `resource` in its ready line)');
   const resource = sc.idp.resource;
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const median = (xs) => summarize(xs).median;
   const b = await openBrowser();
   try {
     const pages = {};
