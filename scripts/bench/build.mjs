@@ -61,7 +61,9 @@ export function brotli(buf) {
   });
 }
 
-async function bundle(entry) {
+// dpop: the build for the dpop phase's pages, with the entry's DPoP part
+// (BENCH_DPOP); the counted build leaves it out (dead code, removed).
+async function bundle(entry, { dpop = false } = {}) {
   const esbuild = require('esbuild');
   const out = await esbuild.build({
     entryPoints: [path.join(here, 'pages', entry)],
@@ -70,6 +72,7 @@ async function bundle(entry) {
     format: 'iife',
     minify: true,
     platform: 'browser',
+    define: { BENCH_DPOP: String(dpop) },
     write: false,
     logLevel: 'silent',
   });
@@ -92,6 +95,10 @@ export async function buildAssets() {
     '/b/auth0.js': { body: await bundle('auth0.entry.js'), type: JS },
     '/b/auth0-worker.js': { body: readFileSync(auth0Worker), type: JS },
     '/b/oidc-client-ts.js': { body: await bundle('oidc-client-ts.entry.js'), type: JS },
+    // The dpop phase's pages: the same entries with their DPoP part; not counted.
+    '/b/mezzo-dpop.js': { body: await bundle('mezzo.entry.js', { dpop: true }), type: JS },
+    '/b/auth0-dpop.js': { body: await bundle('auth0.entry.js', { dpop: true }), type: JS },
+    '/b/oidc-client-ts-dpop.js': { body: await bundle('oidc-client-ts.entry.js', { dpop: true }), type: JS },
     '/bench.js': { body: readFileSync(path.join(here, 'pages/bench.js')), type: JS }, // the driver: not counted
   };
   const assets = new Map();
@@ -127,5 +134,8 @@ export async function buildAssets() {
     auth0: ['<script src="/b/auth0.js" defer></script>'],
     oidc: ['<script src="/b/oidc-client-ts.js" defer></script>'],
   };
-  return { assets, sizes, heads };
+  // The dpop phase's pages (the scenario's variant 'dpop'): the same, with the DPoP builds.
+  const dpopBundle = { mezzo: '/b/mezzo-dpop.js', auth0: '/b/auth0-dpop.js', oidc: '/b/oidc-client-ts-dpop.js' };
+  const dpopHeads = Object.fromEntries(LIBS.map((lib) => [lib, heads[lib].map((t) => t.replace(/src="\/b\/[^"]+"/, `src="${dpopBundle[lib]}"`))]));
+  return { assets, sizes, heads, dpopHeads };
 }

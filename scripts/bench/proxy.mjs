@@ -25,6 +25,15 @@
 // origin, so the provider's answer must come from this origin. The
 // provider's session cookie reaches it all the same (cookies are per host,
 // not per port).
+//
+// With DPoP (startProxy's tokenPath), a token request carries a proof whose
+// htu is the URL the client called, which the provider compares with its
+// own token endpoint (RFC 9449 §4.3): scheme, host and path. So for that
+// scenario the proxy forwards token requests with the client's Host header
+// (the provider then sees the proxy's origin, as behind any reverse proxy)
+// to the provider's token path, under that same path and under
+// /oauth/token. A proof for /oauth/token (auth0-spa-js's fixed path) is
+// accepted only when the provider's token endpoint is /oauth/token.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { listenLoopback } from './server.mjs';
@@ -35,9 +44,16 @@ const FORWARD = {
   '/.well-known/jwks.json': `${PREFIX}/jwks`,
 };
 
-/** startProxy fronts the provider at issuer; resolves {origin, endpoints, counts(), timings(), resetCounts(), close()}. */
-export async function startProxy(issuer) {
+/**
+ * startProxy fronts the provider at issuer; resolves {origin, endpoints,
+ * counts(), timings(), resetCounts(), close()}. tokenPath: the provider's
+ * token endpoint path, for a DPoP scenario (above); endpoints.token is then
+ * that path on the proxy.
+ */
+export async function startProxy(issuer, { tokenPath } = {}) {
   const target = new URL(issuer);
+  const forward = tokenPath ? { ...FORWARD, '/oauth/token': tokenPath, [tokenPath]: tokenPath } : FORWARD;
+  const keepHost = (p) => Boolean(tokenPath) && forward[p] === tokenPath;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const counts = {};
   const count = (key) => { counts[key] = (counts[key] ?? 0) + 1; };
@@ -52,7 +68,7 @@ export async function startProxy(issuer) {
       res.writeHead(302, { location: `${issuer}${PREFIX}/authorize${url.search}`, 'cache-control': 'no-store' }).end();
       return;
     }
-    const path = webMessage ? `${PREFIX}/authorize` : FORWARD[url.pathname];
+    const path = webMessage ? `${PREFIX}/authorize` : forward[url.pathname];
     if (!path) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not mapped by the bench proxy');
       return;
@@ -62,7 +78,7 @@ export async function startProxy(issuer) {
     res.on('finish', () => { entry.end = now(); });
     const upstream = http.request({
       host: target.hostname, port: target.port, method: req.method, path: path + url.search, agent,
-      headers: { ...req.headers, host: target.host },
+      headers: { ...req.headers, host: keepHost(url.pathname) ? req.headers.host : target.host },
     }, (up) => {
       res.writeHead(up.statusCode, up.headers);
       up.pipe(res);
@@ -80,7 +96,7 @@ export async function startProxy(issuer) {
     endpoints: {
       base: origin,
       authorization: `${origin}/authorize`,
-      token: `${origin}/oauth/token`,
+      token: `${origin}${tokenPath ?? '/oauth/token'}`,
       jwks: `${origin}/.well-known/jwks.json`,
     },
     counts: () => ({ ...counts }),

@@ -82,6 +82,8 @@ export function targets({ rows, sizes }) {
     const r = byId(rows, id);
     const m = r.cells.mezzo;
     if (m.value === null) { add(label, unmeasured(m), m.reason === 'not measured' ? null : false); return; }
+    // No peer figure (both n/a): nothing to judge by.
+    if (!Number.isFinite(fastestPeer(r))) { add(label, 'n/a (no peer figure)', null); return; }
     const ratio = m.value / fastestPeer(r);
     add(label, x(ratio), ratio <= max);
   };
@@ -97,6 +99,18 @@ export function targets({ rows, sizes }) {
       over === null ? unmeasured(r.cells.mezzo) : `${over >= 0 ? '+' : '−'}${Math.abs(over).toFixed(1)} ms`, over === null ? null : over <= 5);
   }
   mezzoVsFastest('memory.tabs', 1.5, 'memory of 5 open tabs ≤ 1.5× the fastest peer');
+  // Issue 13: the cost of DPoP per renewal (what it adds, which a noisy
+  // run can make negative, so compared in ms rather than as a ratio) and
+  // per request (the proof), in the same run.
+  if (has('dpop.renewal.cost')) {
+    const r = byId(rows, 'dpop.renewal.cost');
+    const m = r.cells.mezzo;
+    const label = 'what DPoP adds to a renewal ≤ the fastest peer\'s';
+    if (m.value === null) add(label, unmeasured(m), m.reason === 'not measured' ? null : false);
+    else if (!Number.isFinite(fastestPeer(r))) add(label, 'n/a (no peer figure)', null);
+    else add(label, `${m.value.toFixed(1)} ms, fastest peer ${fastestPeer(r).toFixed(1)} ms`, m.value <= fastestPeer(r));
+  }
+  mezzoVsFastest('dpop.proof', 1, 'DPoP proof for an app\'s request ≤ the fastest peer');
   return out;
 }
 

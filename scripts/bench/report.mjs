@@ -185,6 +185,17 @@ export function buildRows(raw) {
     }
   }
 
+  // ---- DPoP (issue 13): run.mjs, measureDpop. Each sample is one run's
+  // median (renewals, fetches) or one run's batch (proofs).
+  const dpopRuns = (lib) => raw.dpop?.runs?.[lib] ?? [];
+  const dpopCell = (lib, f) => (raw.dpop?.unavailable?.[lib] ? na(raw.dpop.unavailable[lib]) : sampled(dpopRuns(lib).map(f)));
+  row('dpop.renewal', 'DPoP: forced renewal (refresh-token grant with a proof)', 'ms', perLib((lib) => dpopCell(lib, (x) => x.renewal)));
+  row('dpop.renewal.bearer', 'DPoP: the same renewal without DPoP (Bearer)', 'ms', perLib((lib) => dpopCell(lib, (x) => x.renewalBearer)));
+  // Paired within a run (same run, back to back), so that slow stretches cancel.
+  row('dpop.renewal.cost', 'DPoP: what it adds to a renewal (with − without, per run)', 'ms', perLib((lib) => dpopCell(lib, (x) => x.renewal - x.renewalBearer)));
+  row('dpop.proof', 'DPoP: one proof for an app\'s request (key lookup + signing)', 'µs/call', perLib((lib) => dpopCell(lib, (x) => x.proofUs)));
+  row('dpop.fetch', 'DPoP: authenticated fetch of a DPoP-protected resource', 'ms', perLib((lib) => dpopCell(lib, (x) => x.fetch)));
+
   for (const r of rows) {
     r.ratios = {};
     for (const p of PEERS) {
@@ -202,9 +213,10 @@ function fmt(v, unit) {
   if (unit === 'bytes') return v >= 1024 * 1024 ? `${(v / 1048576).toFixed(2)} MiB` : `${(v / 1024).toFixed(1)} KiB`;
   if (unit === 'ms') return v >= 100 ? group(v, 0) : v.toFixed(1);
   if (unit === 'ns/call') return group(v, 0);
+  if (unit === 'µs/call') return v >= 100 ? group(v, 0) : v.toFixed(1);
   return group(v, Number.isInteger(v) ? 0 : 1);
 }
-const unitSuffix = { ms: ' ms', 'ns/call': ' ns', requests: '', calls: '', bytes: '' };
+const unitSuffix = { ms: ' ms', 'ns/call': ' ns', 'µs/call': ' µs', requests: '', calls: '', bytes: '' };
 
 function cellText(c, unit) {
   if (c.value === null) return `n/a (${c.reason})`;

@@ -5,7 +5,7 @@
 //
 //   BENCH_RUNS=15 (default)  runs per timed metric; BENCH_RUNS=3 for a smoke run
 //   BENCH_ONLY=login,memory  only these phases (load, login, stampede, memory,
-//                            tabs, reload, silent, popup, mainthread, codecache)
+//                            tabs, reload, silent, popup, mainthread, codecache, dpop)
 //   BENCH_MEZZO_OPTIONS=JSON  extra createClient options for mezzo (a variant)
 //   BENCH_OUT=dir             write the results there (default bench-results/)
 //   BENCH_REFRESH_CYCLES=1000 forced refreshes in the memory phase (a multiple of 100)
@@ -23,12 +23,12 @@ import { within } from '../test/lib/common.mjs';
 import { buildAssets, packageVersion, repo, LIBS, LIB_NAMES } from './build.mjs';
 import { startBenchServer, contentSecurityPolicy } from './server.mjs';
 import { startProxy } from './proxy.mjs';
-import { buildRows, writeReport } from './report.mjs';
+import { buildRows, writeReport, summarize } from './report.mjs';
 import { appSizes } from '../tools/app-size.mjs';
 import { mainThreadMs, realmMemory, dedicatedWorkers, sharedWorkers, closeSharedWorkers, histogram, histogramDelta } from './probe.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-// BENCH_ONLY=load,login,stampede,memory,tabs,reload,silent,popup,mainthread,codecache runs
+// BENCH_ONLY=load,login,stampede,memory,tabs,reload,silent,popup,mainthread,codecache,dpop runs
 // only those phases (for work on the harness; the other rows then read "not
 // measured").
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
@@ -44,6 +44,13 @@ const TABS = 5; // the memory of this many open tabs
 const CODECACHE_RUNS = Math.min(RUNS, 2); // a fresh browser and three 3 s visits each
 const CODECACHE_HOLD_MS = 3000; // each visit stays open this long: V8 caches 2 s after its last tier-up
 const CODE_CACHE_HOSTS = ['shared-worker', 'page']; // where mezzo compiles its module (?runtime= on its page)
+const PROVIDER_STARTS = 3; // providers starting at once
+const DPOP_CALLS = 10; // the dpop phase: renewals and fetches per library and run (a run's median is one sample)
+const DPOP_PROOF_MS = 100; // and proofs for at least this long per run
+// auth0-spa-js's fixed token path: the dpop scenario asks the provider to
+// serve its token endpoint there, so that every library's proof names the
+// URL it called (proxy.mjs).
+const AUTH0_TOKEN_PATH = '/oauth/token';
 
 // Each scenario is one provider (its own process, client and token
 // lifetime) behind its own proxy, so counts never mix.
@@ -62,6 +69,11 @@ const CODE_CACHE_HOSTS = ['shared-worker', 'page']; // where mezzo compiles its 
 //    answers with response_mode=web_message from its domain's origin,
 //    which the bench's path-mapping proxy cannot front for an
 //    interactive sign-in (the provider's own pages would be on its origin).
+//  - dpop: hour-long DPoP-bound tokens (variant 'dpop': each library with
+//    DPoP on, pages/*.entry.js); its provider serves the token endpoint at
+//    auth0-spa-js's path, and its proxy keeps the client's Host on token
+//    requests (proxy.mjs), so every proof's htu is what the provider checks.
+//    The dpop phase's renewals without DPoP run on the long scenario.
 const SCENARIOS = {
   long: { ttl: 3600, libs: LIBS },
   'storm-mezzo': { ttl: 4, libs: ['mezzo'] },
@@ -71,6 +83,7 @@ const SCENARIOS = {
   reload: { ttl: 3600, libs: LIBS, variant: 'reload', webMessage: true },
   silent: { ttl: 3600, libs: LIBS, variant: 'silent', webMessage: true },
   popup: { ttl: 3600, libs: ['mezzo', 'oidc'], variant: 'popup' },
+  dpop: { ttl: 3600, libs: LIBS, variant: 'dpop', dpop: true },
 };
 
 class BenchError extends Error {}
@@ -618,6 +631,120 @@ async function measureCodeCache(env, raw) {
   }
 }
 
+/**
+ * measureDpop: in one browser, each library signed in twice: on the dpop
+ * scenario's page (DPoP on: each library's option, the provider binding
+ * the tokens) and on the long scenario's (Bearer, the same library as in
+ * the other phases). Then RUNS runs, the libraries rotating; in each, per
+ * library: DPOP_CALLS forced renewals on each page (the refresh-token
+ * grant, with a proof on the DPoP page), each timed; proofs as the
+ * library's API makes them for an app, for at least DPOP_PROOF_MS; and
+ * DPOP_CALLS authenticated GETs of the provider's DPoP-protected resource.
+ * A run's median is one sample. Checked: the provider counted every
+ * renewal, each with a DPoP proof on the DPoP page and none on the other;
+ * the peers' token_type is DPoP (mezzo does not show it, and refuses
+ * anything but DPoP); every fetch answered 200 and the resource counted a
+ * DPoP-bound token with a valid proof (it takes a Bearer token too, and
+ * says which); each proof is a dpop+jwt for GET of the URL, with ath.
+ */
+async function measureDpop(env, raw) {
+  const sc = env.scenarios.dpop;
+  log(`DPoP: ${RUNS} runs × ${LIBS.length} libraries: ${DPOP_CALLS} renewals with and without DPoP, proofs, ${DPOP_CALLS} fetches`);
+  if (!sc.dpopSupported) fail(`dpop: the dev provider does not offer DPoP (no dpop_signing_alg_values_supported in its metadata)`);
+  if (!sc.idp.resource) fail('dpop: the dev provider has no DPoP-protected resource (no `resource` in its ready line)');
+  const resource = sc.idp.resource;
+  const median = (xs) => summarize(xs).median;
+  const b = await openBrowser();
+  try {
+    const pages = {};
+    const libs = [];
+    for (const lib of LIBS) {
+      if (lib === 'auth0' && !sc.auth0TokenPath) {
+        // Its proofs would be refused (DPoP proof htu mismatch).
+        raw.dpop.unavailable[lib] = `its proofs name ${AUTH0_TOKEN_PATH}; this provider's token endpoint is ${sc.tokenPath} (RFC 9449 §4.3)`;
+        continue;
+      }
+      pages[lib] = {};
+      for (const [mode, scenario] of [['dpop', 'dpop'], ['bearer', 'long']]) {
+        const page = await b.context.newPage();
+        watchPage(page, env, lib);
+        if (mode === 'dpop') {
+          // A build of mezzo from before DPoP refuses the option: n/a, not a failure.
+          await page.goto(`${env.origin}/${lib}/${scenario}/`);
+          await page.waitForFunction(() => window.__bench && window.__bench.state !== 'loading', null, { timeout: 30000 }).catch(() => {});
+          const early = await page.evaluate(() => window.__bench);
+          const refused = early?.state === 'error' && /unknown field "dpop"/.test(early.error);
+          if (!refused) await waitReady(page, `${LIB_NAMES[lib]} dpop`);
+          if (refused || !await page.evaluate(() => window.__benchApi.dpopAvailable())) {
+            raw.dpop.unavailable[lib] = `this build has no DPoP: ${refused ? 'createClient refuses the dpop option' : 'no DPoP API'}`;
+            await page.close();
+            break;
+          }
+        }
+        await login(page, env, lib, scenario, { freshSession: true });
+        pages[lib][mode] = page;
+      }
+      if (!raw.dpop.unavailable[lib]) libs.push(lib);
+    }
+    // The peers' token_type on the DPoP pages, before and after the runs
+    // (the Bearer pages are the other phases' pages, without DPoP).
+    const checkTokenTypes = async (when) => {
+      for (const lib of libs) {
+        const type = await evalIn(pages[lib].dpop, () => window.__benchApi.tokenType(), undefined, 30000, `${LIB_NAMES[lib]} token_type`);
+        (raw.dpop.tokenTypes[lib] ??= []).push({ when, type });
+        if (lib !== 'mezzo' && String(type).toLowerCase() !== 'dpop') fail(`${LIB_NAMES[lib]} dpop (${when}): token_type ${type}, not DPoP`);
+      }
+    };
+    await checkTokenTypes('after login');
+    // CORS preflights the proxy saw (a DPoP header is not safelisted; the
+    // provider's Access-Control-Max-Age lets the browser cache the answer).
+    const preflights = (proxy) => Object.entries(proxy.counts()).filter(([k]) => k.startsWith('OPTIONS ')).reduce((n, [, c]) => n + c, 0);
+    const renewals = async (lib, mode) => {
+      const { idp, proxy } = env.scenarios[mode === 'dpop' ? 'dpop' : 'long'];
+      const before = await idp.stats();
+      const preflightsBefore = preflights(proxy);
+      const ms = await evalIn(pages[lib][mode], (n) => window.__benchApi.renewals(n), DPOP_CALLS, 120000, `${LIB_NAMES[lib]} dpop renewals (${mode})`);
+      const after = await idp.stats();
+      if (after.refreshRequests - before.refreshRequests !== DPOP_CALLS) fail(`${LIB_NAMES[lib]} dpop renewals (${mode}): the provider saw ${after.refreshRequests - before.refreshRequests} refresh requests for ${DPOP_CALLS} renewals`);
+      // Each with a proof on the DPoP page, none on the other (the provider counts token requests with a DPoP header).
+      const proofs = after.tokenDpopProofs - before.tokenDpopProofs;
+      if (proofs !== (mode === 'dpop' ? DPOP_CALLS : 0)) fail(`${LIB_NAMES[lib]} dpop renewals (${mode}): ${proofs} of ${DPOP_CALLS} token requests carried a DPoP proof`);
+      return { ms, preflights: preflights(proxy) - preflightsBefore };
+    };
+    // The resource's answer names the token it accepted: DPoP-bound, with its key's thumbprint.
+    const fetches = async (lib) => {
+      const before = await sc.idp.stats();
+      const out = await evalIn(pages[lib].dpop, (a) => window.__benchApi.dpopFetches(a), { url: resource, n: DPOP_CALLS }, 60000, `${LIB_NAMES[lib]} dpop fetches`);
+      const after = await sc.idp.stats();
+      const answer = JSON.parse(out.body);
+      if (answer.token_type !== 'DPoP' || !answer.cnf?.jkt) fail(`${LIB_NAMES[lib]} dpop fetches: the resource accepted a ${answer.token_type} token (cnf ${JSON.stringify(answer.cnf)}), not a DPoP-bound one`);
+      const accepted = after.resourceAccepted.DPoP - before.resourceAccepted.DPoP;
+      if (accepted !== DPOP_CALLS) fail(`${LIB_NAMES[lib]} dpop fetches: the resource accepted ${accepted} DPoP requests of ${DPOP_CALLS}`);
+      return { ms: out.ms, answer };
+    };
+    for (let r = 0; r < RUNS; r++) {
+      for (const lib of rotate(libs, r)) {
+        const run = {};
+        for (const mode of rotate(['dpop', 'bearer'], r)) run[mode] = await renewals(lib, mode);
+        const proofs = await evalIn(pages[lib].dpop, (a) => window.__benchApi.dpopProofs(a), { url: resource, batches: 1, minMs: DPOP_PROOF_MS }, 60000, `${LIB_NAMES[lib]} dpop proofs`);
+        const { header, payload } = proofs.proof;
+        if (header.typ !== 'dpop+jwt' || payload.htu !== resource || payload.htm !== 'GET' || !payload.ath) {
+          fail(`${LIB_NAMES[lib]} dpop proof: want a dpop+jwt for GET ${resource} with ath, got ${JSON.stringify(proofs.proof)}`);
+        }
+        const fetched = await fetches(lib);
+        raw.dpop.runs[lib].push({
+          renewal: median(run.dpop.ms), renewalBearer: median(run.bearer.ms), proofUs: proofs.batches[0].usPerCall, fetch: median(fetched.ms),
+          samples: { renewal: run.dpop.ms, renewalBearer: run.bearer.ms, proofs: proofs.batches, fetch: fetched.ms },
+          preflights: { dpop: run.dpop.preflights, bearer: run.bearer.preflights }, resourceAnswer: fetched.answer,
+        });
+      }
+    }
+    await checkTokenTypes('after the runs');
+  } finally {
+    await closeBrowser(b);
+  }
+}
+
 // ---- environment ----
 
 function environment(env) {
@@ -654,32 +781,49 @@ function checkSetup() {
 /** startServer builds and compresses what the pages download and serves it. */
 async function startServer() {
   log('building the pages and compressing what they download');
-  const { assets, sizes, heads } = await buildAssets();
+  const { assets, sizes, heads, dpopHeads } = await buildAssets();
   const server = await startBenchServer();
   cleanups.push(() => server.close());
   server.setAssets(assets);
-  return { server, sizes, heads };
+  return { server, sizes, heads, dpopHeads };
 }
 
 /** startProviders starts each scenario's provider behind its own proxy; returns the env the phases share. */
 async function startProviders(server) {
   log('starting the identity providers');
   const env = { origin: server.origin, scenarios: {}, pageErrors: [] };
-  await Promise.all(Object.entries(SCENARIOS).map(async ([name, sc]) => {
+  // A few at a time: each must print its ready line within the harness's
+  // 15 s, which nine at once (each making its RSA key) missed on a busy
+  // shared machine.
+  const pending = Object.entries(SCENARIOS);
+  const startOne = async ([name, sc]) => {
     const redirectUris = sc.libs.map((lib) => `${server.origin}/${lib}/${name}/cb`);
-    const idp = await startIdp({ accessTokenTtl: sc.ttl, redirectUris, clientId: `bench-${name}`, webMessage: sc.webMessage });
+    const idp = await startIdp({ accessTokenTtl: sc.ttl, redirectUris, clientId: `bench-${name}`, webMessage: sc.webMessage, ...(sc.dpop ? { tokenPath: AUTH0_TOKEN_PATH } : {}) });
     idpChildren.push(idp.child);
     cleanups.push(() => idp.stop());
-    const proxy = await startProxy(idp.issuer);
+    // DPoP: the token path the provider really serves (its metadata), for
+    // the proxy to forward to under the same path (proxy.mjs).
+    const dpop = {};
+    if (sc.dpop) {
+      const meta = await idp.discovery();
+      dpop.dpopSupported = Array.isArray(meta.dpop_signing_alg_values_supported) && meta.dpop_signing_alg_values_supported.length > 0;
+      dpop.tokenPath = new URL(meta.token_endpoint).pathname;
+      dpop.auth0TokenPath = dpop.tokenPath === AUTH0_TOKEN_PATH;
+    }
+    const proxy = await startProxy(idp.issuer, sc.dpop ? { tokenPath: dpop.tokenPath } : {});
     cleanups.push(() => proxy.close());
-    env.scenarios[name] = { ...sc, idp, proxy };
+    env.scenarios[name] = { ...sc, ...dpop, idp, proxy };
+  };
+  await Promise.all(Array.from({ length: PROVIDER_STARTS }, async () => {
+    while (pending.length) await startOne(pending.shift());
   }));
   return env;
 }
 
 /** servePages sets one CSP for every page (all providers and proxies) and a page per library and scenario. */
-function servePages(server, env, heads) {
-  const origins = Object.values(env.scenarios).flatMap((s) => [s.proxy.origin, s.idp.issuer]);
+function servePages(server, env, heads, dpopHeads) {
+  // The DPoP-protected resource is the provider's (its origin, as a rule).
+  const origins = [...new Set(Object.values(env.scenarios).flatMap((s) => [s.proxy.origin, s.idp.issuer, ...(s.dpop && s.idp.resource ? [new URL(s.idp.resource).origin] : [])]))];
   // Only the silent sign-in's return pages may be framed (by the bench's own pages).
   const framed = /^\/[a-z0-9]+\/silent\/cb$/;
   server.setCsp((pathname) => contentSecurityPolicy(origins, origins, { frameable: framed.test(pathname) }));
@@ -695,13 +839,14 @@ function servePages(server, env, heads) {
         scope: SCOPE,
         endpoints: sc.proxy.endpoints,
         auth0WorkerUrl: '/b/auth0-worker.js',
-        mezzoOptions: MEZZO_OPTIONS,
+        // The dpop scenario: mezzo's option (the peers' are in their DPoP builds, build.mjs).
+        mezzoOptions: sc.dpop ? { ...MEZZO_OPTIONS, dpop: true } : MEZZO_OPTIONS,
         ...(sc.variant ? { variant: sc.variant } : {}),
       };
       pages.set(`${lib}/${name}`, template
         .replaceAll('{{LIB}}', LIB_NAMES[lib])
         .replace('{{CONFIG}}', escAttr(JSON.stringify(cfg)))
-        .replace('{{HEAD}}', heads[lib].map((t) => `  ${t}`).join('\n')));
+        .replace('{{HEAD}}', (sc.dpop ? dpopHeads : heads)[lib].map((t) => `  ${t}`).join('\n')));
     }
   }
   server.setPages(pages);
@@ -711,7 +856,7 @@ function servePages(server, env, heads) {
 function newRaw(server, sizes) {
   const empty = () => Object.fromEntries(LIBS.map((l) => [l, []]));
   return {
-    config: { runs: RUNS, only: ONLY, tabs: TABS, codeCacheRuns: CODECACHE_RUNS, codeCacheHoldMs: CODECACHE_HOLD_MS, mezzoOptions: MEZZO_OPTIONS, stampedeCalls: STAMPEDE_CALLS, refreshCycles: REFRESH_CYCLES, scope: SCOPE, csp: server.csp(),
+    config: { runs: RUNS, only: ONLY, tabs: TABS, dpopCalls: DPOP_CALLS, dpopProofMs: DPOP_PROOF_MS, codeCacheRuns: CODECACHE_RUNS, codeCacheHoldMs: CODECACHE_HOLD_MS, mezzoOptions: MEZZO_OPTIONS, stampedeCalls: STAMPEDE_CALLS, refreshCycles: REFRESH_CYCLES, scope: SCOPE, csp: server.csp(),
       scenarios: Object.fromEntries(Object.entries(SCENARIOS).map(([k, v]) => [k, { accessTokenTtl: v.ttl, libs: v.libs }])) },
     sizes,
     load: { cold: empty(), warm: empty(), hot: empty() },
@@ -729,6 +874,9 @@ function newRaw(server, sizes) {
     popup: empty(), // per sample: {ms, authenticated}
     mainThread: { cold: empty(), warm: empty() }, // per sample: {taskMs, scriptMs, readyAt}
     codeCache: Object.fromEntries(CODE_CACHE_HOSTS.map((h) => [h, { warm: [], hot: [] }])), // mezzo, per host and run: {caching: {bucket: count}, serializedBefore, compiledAt}
+    // per library and run: {renewal, renewalBearer, fetch (ms, medians of DPOP_CALLS), proofUs, samples, preflights, resourceAnswer};
+    // unavailable: library -> why it has no DPoP figures; tokenTypes: the checks.
+    dpop: { runs: empty(), unavailable: {}, tokenTypes: {} },
     phaseSeconds: {}, // how long each phase took
   };
 }
@@ -745,6 +893,7 @@ async function measure(env, raw) {
   const phases = {
     load: measureLoad, login: measureLogin, stampede: measureStampede, memory: measureMemory,
     tabs: measureTabs, reload: measureReload, silent: measureSilent, popup: measurePopup, mainthread: measureMainThread, codecache: measureCodeCache,
+    dpop: measureDpop,
   };
   const unknown = (ONLY ?? []).filter((n) => !phases[n]);
   if (unknown.length) fail(`BENCH_ONLY: unknown phase ${unknown.join(', ')}; the phases are ${Object.keys(phases).join(', ')}`);
@@ -783,9 +932,9 @@ function report(env, raw, t0) {
 async function main() {
   checkSetup();
   const t0 = Date.now();
-  const { server, sizes, heads } = await startServer();
+  const { server, sizes, heads, dpopHeads } = await startServer();
   const env = await startProviders(server);
-  servePages(server, env, heads);
+  servePages(server, env, heads, dpopHeads);
   const raw = newRaw(server, sizes);
   log('what each library adds to a Vite production build of a minimal app');
   const version = execFileSync(path.join(repo, 'scripts/build/version.sh'), { encoding: 'utf8' }).trim();

@@ -48,6 +48,8 @@ window.benchLib = {
       // (worker-src falling back to script-src 'self') refuses; workerUrl
       // is auth0's documented way to self-host that worker.
       workerUrl: cfg.auth0WorkerUrl,
+      // The dpop phase's pages (BENCH_DPOP, below): DPoP-bound tokens.
+      ...(BENCH_DPOP ? { useDpop: true } : {}),
     });
     // auth0 expects iss = `${domain}/` (or an https issuer option); our
     // provider's iss is its own origin without a trailing slash. Setting
@@ -71,3 +73,24 @@ window.benchLib = {
   // comparing whole seconds: one more second makes it certain.
   renewalDueAt: () => (lastRenewal ? lastRenewal.expiresAt - 60000 + 1000 : null),
 };
+
+// The dpop phase's pages only (build.mjs bundles this file twice; BENCH_DPOP
+// is false in the bundle the size rows count, so none of this is in it).
+if (BENCH_DPOP) {
+  let fetcher;
+  Object.assign(window.benchLib, {
+    dpopAvailable: () => typeof client.generateDpopProof === 'function',
+    tokenType: async () => (await client.getTokenSilently({ detailedResponse: true, cacheMode: 'cache-only' }))?.token_type ?? null,
+    // generateDpopProof: auth0-spa-js's proof for an app's own requests.
+    async dpopProofMaker(url) {
+      const accessToken = await client.getTokenSilently();
+      return () => client.generateDpopProof({ url, method: 'GET', accessToken });
+    },
+    // createFetcher().fetchWithAuth: the token, `Authorization: DPoP` and
+    // a proof; without a dpopNonceId it sends no proof.
+    dpopFetch(url) {
+      fetcher ??= client.createFetcher({ dpopNonceId: 'bench-resource' });
+      return fetcher.fetchWithAuth(url);
+    },
+  });
+}

@@ -139,6 +139,65 @@
       return { ms: performance.now() - t0 };
     },
 
+    // The dpop phase (pages of the 'dpop' variant have the calls below;
+    // renewals run on the plain pages too, for the cost without DPoP).
+    // n forced renewals one after another, each timed; each must bring a
+    // new token.
+    async renewals(n) {
+      const ms = []; const tokens = new Set();
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        tokens.add(await lib.forceRefresh());
+        ms.push(performance.now() - t0);
+      }
+      if (tokens.size !== n) throw new Error(`${n} forced renewals gave ${tokens.size} distinct tokens`);
+      return ms;
+    },
+
+    // One DPoP proof as the library's API makes it for an app (for a GET of
+    // url, with the current access token): batches of awaited calls, each
+    // at least minMs long, in microseconds per proof; the first proof is
+    // decoded and returned for the harness to check.
+    async dpopProofs({ url, batches, minMs }) {
+      const make = await lib.dpopProofMaker(url);
+      const first = await make();
+      const part = (i) => JSON.parse(atob(first.split('.')[i].replace(/-/g, '+').replace(/_/g, '/')));
+      const proof = { header: part(0), payload: part(1) };
+      for (let i = 0; i < 20; i++) await make(); // warm-up
+      const out = [];
+      for (let b = 0; b < batches; b++) {
+        let calls = 0;
+        const t0 = performance.now();
+        let t1 = t0;
+        while (t1 - t0 < minMs) {
+          await make();
+          calls++;
+          t1 = performance.now();
+        }
+        out.push({ usPerCall: ((t1 - t0) * 1e3) / calls, calls, ms: t1 - t0 });
+        await sleep(0);
+      }
+      return { batches: out, proof };
+    },
+
+    // n authenticated GETs of url with a DPoP proof, one after another, each
+    // timed until its body is read; every one must answer 200.
+    async dpopFetches({ url, n }) {
+      const ms = []; let body = null;
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        const res = await lib.dpopFetch(url);
+        const text = await res.text();
+        ms.push(performance.now() - t0);
+        if (res.status !== 200) throw new Error(`the resource answered ${res.status} (${res.headers.get('www-authenticate') ?? 'no WWW-Authenticate'}): ${text.slice(0, 200)}`);
+        body = text;
+      }
+      return { ms, body };
+    },
+
+    dpopAvailable: () => Boolean(lib.dpopAvailable && lib.dpopAvailable()),
+    tokenType: () => (lib.tokenType ? lib.tokenType() : null),
+
     state: () => ({ ...B }),
   };
 })();

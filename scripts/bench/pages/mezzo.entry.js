@@ -58,3 +58,23 @@ window.benchLib = {
     return lastRenewal.expiresAt - Math.min(60000, lifetime / 2);
   },
 };
+
+// The dpop phase's pages only (build.mjs bundles this file twice; BENCH_DPOP
+// is false in the bundle the size rows count, so none of this is in it).
+// DPoP itself is the `dpop: true` option, from the page's configuration
+// (cfg.mezzoOptions, run.mjs).
+if (BENCH_DPOP) {
+  Object.assign(window.benchLib, {
+    dpopAvailable: () => typeof client.createDpopProof === 'function',
+    // mezzo does not show its token_type (with dpop it refuses any token
+    // reply but token_type DPoP): null, and the harness relies on the
+    // resource endpoint's answer, as for every library.
+    tokenType: async () => null,
+    // One proof as an app's own HTTP client gets it, for a token in hand.
+    async dpopProofMaker(url) {
+      const accessToken = await client.getToken();
+      return () => client.createDpopProof('GET', url, { accessToken });
+    },
+    dpopFetch: (url) => client.fetch(url),
+  });
+}

@@ -1,5 +1,5 @@
 // oidc-client-ts's minimal use, bundled with the library by esbuild.
-import { UserManager, WebStorageStateStore, InMemoryWebStorage } from 'oidc-client-ts';
+import { UserManager, WebStorageStateStore, InMemoryWebStorage, IndexedDbDPoPStore } from 'oidc-client-ts';
 
 let mgr;
 
@@ -31,6 +31,9 @@ window.benchLib = {
       // Its timer would renew a short-lived token in a loop; renewal here is
       // the explicit signinSilent() the stampede calls.
       automaticSilentRenew: false,
+      // The dpop phase's pages (BENCH_DPOP, below): DPoP-bound tokens, the
+      // key in its IndexedDB store, the code bound too (dpop_jkt).
+      ...(BENCH_DPOP ? { dpop: { store: new IndexedDbDPoPStore(), bind_authorization_code: true } } : {}),
     });
     if (cfg.variant === 'popup' && window.opener && this.isCallback()) {
       // The popup's return page: hand the response to the opener.
@@ -68,3 +71,24 @@ window.benchLib = {
   forceRefresh: async () => (await mgr.signinSilent()).access_token,
   renewalDueAt: () => null, // signinSilent always renews
 };
+
+// The dpop phase's pages only (build.mjs bundles this file twice; BENCH_DPOP
+// is false in the bundle the size rows count, so none of this is in it).
+if (BENCH_DPOP) {
+  Object.assign(window.benchLib, {
+    dpopAvailable: () => typeof mgr.dpopProof === 'function',
+    tokenType: async () => (await mgr.getUser())?.token_type ?? null,
+    // UserManager.dpopProof: its proof for an app's own requests.
+    async dpopProofMaker(url) {
+      const user = await mgr.getUser();
+      return () => mgr.dpopProof(url, user, 'GET');
+    },
+    // No fetch of its own: what its documentation shows an app doing with
+    // dpopProof (the user, a proof, fetch with both headers).
+    async dpopFetch(url) {
+      const user = await mgr.getUser();
+      const proof = await mgr.dpopProof(url, user, 'GET');
+      return fetch(url, { headers: { authorization: `DPoP ${user.access_token}`, dpop: proof } });
+    },
+  });
+}
