@@ -14,7 +14,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * the resource require a DPoP nonce (--dpop-nonce).
  * @param {{port?: number, accessTokenTtl?: number, refreshTokenTtl?: number,
  *          redirectUris?: string[], postLogoutRedirectUris?: string[], clientId?: string,
- *          webMessage?: boolean, dpopNonce?: boolean}} opts
+ *          webMessage?: boolean, dpopNonce?: boolean, tokenPath?: string}} opts
  */
 export function startIdp(opts = {}) {
   const args = [path.join(here, 'server.mjs'), '--port', String(opts.port ?? 0)];
@@ -23,6 +23,7 @@ export function startIdp(opts = {}) {
   if (opts.clientId) args.push('--client-id', opts.clientId);
   if (opts.webMessage) args.push('--web-message');
   if (opts.dpopNonce) args.push('--dpop-nonce');
+  if (opts.tokenPath) args.push('--token-path', opts.tokenPath);
   for (const u of opts.redirectUris ?? []) args.push('--redirect-uri', u);
   for (const u of opts.postLogoutRedirectUris ?? []) args.push('--post-logout-redirect-uri', u);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', opts.quiet === false ? 'inherit' : 'pipe'] });

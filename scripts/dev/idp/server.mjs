@@ -3,7 +3,7 @@
 //
 //   node scripts/dev/idp/server.mjs [--port N] [--access-token-ttl S] [--refresh-token-ttl S]
 //        [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--client-id ID]
-//        [--web-message] [--dpop-nonce]
+//        [--web-message] [--dpop-nonce] [--token-path PATH]
 //
 // Prints one JSON line when ready: {"ready":true,"issuer",...,"resource"};
 // logs go to stderr. Keys (signing, cookie, DPoP nonce) are generated at
@@ -28,13 +28,18 @@ const { values: flags } = parseArgs({
     // DPoP (RFC 9449) is always on and optional per request; with this flag
     // the token endpoint and the resource require a DPoP nonce (§8, §9).
     'dpop-nonce': { type: 'boolean', default: false },
+    // The token endpoint's path (Intermezzo's by default). The bench's dpop
+    // scenario serves it at auth0-spa-js's fixed /oauth/token: a DPoP
+    // proof's htu must name the URL the client called (RFC 9449 §4.3), so
+    // its proxy cannot map another path onto it.
+    'token-path': { type: 'string' },
   },
 });
 
 const PREFIX = '/api/id/v1/auth';
 const ROUTES = {
   authorization: `${PREFIX}/authorize`,
-  token: `${PREFIX}/token`, // Intermezzo's token endpoint
+  token: flags['token-path'] ?? `${PREFIX}/token`, // Intermezzo's token endpoint
   jwks: `${PREFIX}/jwks`,
   userinfo: `${PREFIX}/userinfo`,
   revocation: `${PREFIX}/revoke`,
