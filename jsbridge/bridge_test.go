@@ -149,6 +149,27 @@ func TestFetch(t *testing.T) {
 		assert.Equal(t, `DPoP error="use_dpop_nonce"`, resp.Header["www-authenticate"])
 		assert.NotContains(t, resp.Header, "x-other")
 	})
+	t.Run("GET bypasses the HTTP cache; POST keeps the default mode (and the CORS preflight cache)", func(t *testing.T) {
+		global := safejs.Global()
+		orig, err := global.Get("fetch")
+		require.NoError(t, err)
+		fn, err := global.Get("Function")
+		require.NoError(t, err)
+		spy, err := fn.New("orig", "return (url, init) => { globalThis.__fetchCache = String(init.cache); return orig(url, init); }")
+		require.NoError(t, err)
+		wrapped, err := spy.Invoke(orig)
+		require.NoError(t, err)
+		require.NoError(t, global.Set("fetch", wrapped))
+		t.Cleanup(func() { _ = global.Set("fetch", orig) })
+		for method, want := range map[string]string{"GET": "no-store", "POST": "undefined"} {
+			_, err := f.Do(ctx, &pkce.Request{Method: method, URL: base + "/echo"}, pkce.MaxResponseBytes)
+			require.NoError(t, err)
+			got, err := global.Get("__fetchCache")
+			require.NoError(t, err)
+			s, _ := got.String()
+			assert.Equal(t, want, s, method)
+		}
+	})
 	t.Run("reads at most maxBody+1 bytes", func(t *testing.T) {
 		resp, err := f.Do(ctx, &pkce.Request{Method: "GET", URL: base + "/bytes/5000000"}, 1000)
 		require.NoError(t, err)
