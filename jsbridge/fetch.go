@@ -51,19 +51,20 @@ func (f Fetch) Do(ctx context.Context, r *pkce.Request, maxBody int64) (*pkce.Re
 		"headers":        headers,
 		"signal":         signal,
 		"credentials":    "omit",        // tokens travel in bodies and headers, never cookies
-		"cache":          "no-store",    // userinfo, keys and metadata come fresh from the provider
 		"referrerPolicy": "no-referrer", // the page URL is nobody's business
 		"redirect":       "follow",
 	}
 	if r.Method == "POST" {
 		init["body"] = string(r.Body)
 		init["redirect"] = "error" // never replay a token request body to another location
-		// No HTTP cache stores a POST's response here (RFC 9110 §9.3.3), and the
-		// provider marks token responses no-store itself (RFC 6749 §5.1).
-		// The default mode keeps Chromium's CORS preflight cache, which
-		// "no-store" bypasses: a DPoP token request (its DPoP header is not
-		// CORS-safelisted) would otherwise pay a preflight every time.
-		delete(init, "cache")
+		// No cache mode: no HTTP cache stores a POST's response here
+		// (RFC 9110 §9.3.3), and the provider marks token responses no-store
+		// itself (RFC 6749 §5.1). The default mode keeps Chromium's CORS
+		// preflight cache, which "no-store" bypasses: a DPoP token request
+		// (its DPoP header is not CORS-safelisted) would otherwise pay a
+		// preflight every time.
+	} else {
+		init["cache"] = "no-store" // userinfo, keys and metadata come fresh from the provider
 	}
 	promise, err := global.Call("fetch", r.URL, init)
 	if err != nil {

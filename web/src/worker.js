@@ -182,7 +182,8 @@ function serve(port) {
         if (pageModule === null) throw badArgument('call hello first');
         if (!rpcIsPlainObject(params?.options)) throw new MezzoError('invalid_config', 'options must be an object');
         // No key, no client (issue 13): the page learns it from createClient.
-        if (params.options.dpop === true) await dpopKey(params.options);
+        // A live session has its key already: no store read on its way.
+        if (params.options.dpop === true && !sessions.get(sessionKey(params.options))?.handle) await dpopKey(params.options);
         const s = sessionFor(params.options);
         s.ports.set(ctx, (s.ports.get(ctx) ?? 0) + 1);
         return { session: s.id, state: s.handle ? s.handle.state() : SIGNED_OUT };

@@ -179,7 +179,7 @@ test('a provider that wants nonces: exactly one extra round trip at the token en
   }
 });
 
-test('1000 client.fetch calls in the shared worker: 1000 proofs, no jti twice, every one accepted; the session survives a reload', async () => {
+test('1000 client.fetch calls in the shared worker: 1000 proofs, no jti twice, every one accepted; the session survives a reload; forgetDpopKey makes a new key', async () => {
   const tokenEndpoint = await configure(idp, { runtime: undefined }); // the default: a shared worker
   const { page, errors } = await openPage(tokenEndpoint);
   try {
@@ -205,6 +205,22 @@ test('1000 client.fetch calls in the shared worker: 1000 proofs, no jti twice, e
     await page.waitForSelector('#status[data-state="signed-in"]');
     assert.equal((await callApi(page)).match, 'true', 'a reload keeps the session and the key (the worker holds them)');
     assert.deepEqual(errors, []);
+
+    // "Forget this device" in the worker: the key is deleted, the session
+    // ends, and the next client makes a new key.
+    const before = await pageThumbprint(page);
+    await Promise.all([
+      page.waitForURL((u) => u.href.startsWith(idp.issuer)),
+      page.evaluate(async () => {
+        const { userinfoEndpoint, resourceEndpoint, ...options } = await (await fetch('/config.json')).json();
+        const c = await mezzo.createClient(options);
+        await c.logout({ forgetDpopKey: true, revoke: false });
+      }),
+    ]);
+    await page.goto(`${demo.origin}/`);
+    await page.waitForSelector('#status[data-state="signed-out"]');
+    const after = await pageThumbprint(page);
+    assert.ok(after && after !== before, 'a new key after forgetDpopKey');
   } finally {
     await page.close();
   }
