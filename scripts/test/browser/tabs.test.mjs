@@ -152,6 +152,9 @@ test('a forged or stale-version message gets a typed error, and the tabs keep wo
       badArgs: await ask(call(5, { method: 'attach', params: { options: 'x' } })),
       badParams: await ask(call(6, { method: 'hello', params: 42 })),
       forgedPageLock: await ask(call(7, { method: 'watch', params: { pageLock: 'not-a-page-lock' } })),
+      // The access token and proofs of a session this port never attached to.
+      resourceHeaders: await ask(call(8, { method: 'resourceHeaders', params: { session: 1, args: ['GET', 'https://api.example/'] } })),
+      dpopProof: await ask(call(9, { method: 'dpopProof', params: { session: 1, args: ['GET', 'https://api.example/'] } })),
     };
   }, version);
   assert.deepEqual(replies, {
@@ -162,6 +165,8 @@ test('a forged or stale-version message gets a typed error, and the tabs keep wo
     badArgs: 'invalid_argument',
     badParams: 'invalid_argument',
     forgedPageLock: 'invalid_argument',
+    resourceHeaders: 'invalid_argument',
+    dpopProof: 'invalid_argument',
   });
   for (const t of tabs) {
     assert.equal(await state(t), 'signed-in');
