@@ -86,19 +86,11 @@ func (s *webCryptoSigner) Sign(ctx context.Context, input []byte) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	sig, err := u8.New(buf)
+	sig, err := u8.New(buf) // the ArrayBuffer, as bytes
 	if err != nil {
 		return nil, err
 	}
-	n, err := sig.Length()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, n)
-	if _, err := safejs.CopyBytesToGo(out, sig); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return goBytes(sig)
 }
 
 // dpopProof: createDpopProof(method, url, accessToken|null) → the proof.

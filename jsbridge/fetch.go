@@ -126,12 +126,8 @@ func readBody(ctx context.Context, resp safejs.Value, maxBody int64) ([]byte, er
 		if err != nil {
 			return nil, err
 		}
-		n, err := value.Length()
+		buf, err := goBytes(value)
 		if err != nil {
-			return nil, err
-		}
-		buf := make([]byte, n)
-		if _, err := safejs.CopyBytesToGo(buf, value); err != nil {
 			return nil, err
 		}
 		out = append(out, buf...)
@@ -140,6 +136,19 @@ func readBody(ctx context.Context, resp safejs.Value, maxBody int64) ([]byte, er
 		go func() { _, _ = Await(context.Background(), p) }() // settle quietly; nobody needs the result
 	}
 	return out[:maxBody+1], nil
+}
+
+// goBytes copies a JS Uint8Array into a new Go slice.
+func goBytes(u8 safejs.Value) ([]byte, error) {
+	n, err := u8.Length()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, n)
+	if _, err := safejs.CopyBytesToGo(out, u8); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ctxErr prefers the context's error, so an abort we caused reads as a
