@@ -319,28 +319,38 @@ test('3 tabs x 300 concurrent getToken() with an expired token make exactly 1 to
   if (await state(pages[0]) === 'signed-out') await signIn(pages[0], stampede.origin, idpShort); // the worker may have kept the last test's session
   pages.push(await open(stampede.origin), await open(stampede.origin));
   for (const p of pages) assert.equal(await state(p), 'signed-in');
-  // The token is renewed after half its life; fire every call just after
-  // that moment, in all three tabs at once, while the page caches are stale.
-  // The count starts before the forced refresh: on a loaded machine the
-  // renewal (the stampede's, or the worker's own timer's at the same
-  // moment) may come before this test could read the count again.
-  await idpShort.resetStats();
-  const { expiresAt, forced } = await pages[0].evaluate(async () => {
-    const config = await (await fetch('/config.json')).json();
-    const client = await mezzo.createClient(config);
-    const seen = new Promise((r) => { client.on('tokenRefreshed', r); });
-    const t = await client.getToken({ forceRefresh: true }); // a fresh token, so its renewal time is known
-    const d = await seen;
-    client.close();
-    return { expiresAt: d.expiresAt, forced: `token:${t.length}:${t.slice(-8)}` };
-  });
-  const at = expiresAt - (SHORT_TTL * 1000) / 2 + 20;
-  const answers = await Promise.all(pages.map((p) => getTokens(p, 300, at)));
+  // The token is renewed after half its life (every 2 s here, by the
+  // worker's own timer too); fire every call just after that moment, in all
+  // three tabs at once, while the page caches are stale. The count starts
+  // half a second before that moment, after the forced refresh that set
+  // it: so it holds the one renewal, whoever makes it. A machine too
+  // loaded to start the count in time gets the round again (3 at most).
+  let answers; let forced; let counted; let inTime = false;
+  for (let round = 0; round < 3 && !inTime; round++) {
+    let expiresAt;
+    ({ expiresAt, forced } = await pages[0].evaluate(async () => {
+      const config = await (await fetch('/config.json')).json();
+      const client = await mezzo.createClient(config);
+      const seen = new Promise((r) => { client.on('tokenRefreshed', r); });
+      const t = await client.getToken({ forceRefresh: true }); // a fresh token, so its renewal time is known
+      const d = await seen;
+      client.close();
+      return { expiresAt: d.expiresAt, forced: `token:${t.length}:${t.slice(-8)}` };
+    }));
+    const at = expiresAt - (SHORT_TTL * 1000) / 2 + 20;
+    const calls = Promise.all(pages.map((p) => getTokens(p, 300, at)));
+    await new Promise((r) => { setTimeout(r, Math.max(0, at - 500 - Date.now())); });
+    await idpShort.resetStats();
+    inTime = Date.now() < at - 100;
+    answers = await calls;
+    counted = await tokenRequests(idpShort);
+  }
+  assert.ok(inTime, 'the count started before the renewal moment in one of 3 rounds');
   for (const a of answers) assert.equal(a.length, 1, `one answer per tab: ${a}`);
   assert.equal(new Set(answers.flat()).size, 1, 'the same renewed token in every tab');
   assert.ok(answers[0][0].startsWith('token:'));
   assert.notEqual(answers[0][0], forced, 'the renewed token, not the forced one');
-  assert.equal(await tokenRequests(idpShort), 2, 'the forced refresh, then exactly one renewal for 900 calls in 3 tabs');
+  assert.equal(counted, 1, 'exactly one refresh for 900 calls in 3 tabs');
   stampedeTabs = pages;
 });
 
