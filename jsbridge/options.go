@@ -298,7 +298,7 @@ func parseLogoutOptions(v safejs.Value) (pkce.LogoutOptions, error) {
 		opts.Revoke = b
 	}
 	// The runtime's (it deletes the DPoP key after the logout, see
-	// forgetDpopKey in web/src/loader.js): type-checked here only.
+	// forgetDevice in web/src/loader.js): type-checked here only.
 	_, _ = o.boolean("forgetDpopKey")
 	return opts, o.err
 }

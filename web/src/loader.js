@@ -309,9 +309,10 @@ async function loadDpopKey(name) {
 
 /**
  * dpopKey returns options' DPoP key from the store, made on first use. It
- * is read for each Go client (a few ms), not kept by the runtime, so a key
- * deleted meanwhile (another tab's forgetDpopKey, cleared site data) is
- * never brought back by a later client.
+ * is read for each Go client (a few ms; the read that createClient makes to
+ * fail early serves the first one, see newGoClient), not kept by the
+ * runtime, so a key deleted meanwhile (another tab's forgetDpopKey, cleared
+ * site data) is never brought back by a later client.
  */
 async function dpopKey(options) {
   try {
@@ -321,37 +322,36 @@ async function dpopKey(options) {
   }
 }
 
-/** forgetDpopKey deletes options' DPoP key ("forget this device"): the next client of it makes a new one. */
-async function forgetDpopKey(options) {
-  const name = dpopKeyName(options);
-  const db = await openKeyDb();
-  try {
-    const tx = db.transaction(DPOP_STORE, 'readwrite');
-    tx.objectStore(DPOP_STORE).delete(name);
-    await idb(tx, 'complete');
-  } finally {
-    db.close();
-  }
-}
-
 /**
- * forgetDevice runs after a logout with forgetDpopKey: reset() drops the
- * session's Go client, whose key is fixed, so that the next sign-in makes a
- * new one, then options' stored key is deleted. The session has ended
- * either way; a key that cannot be deleted rejects dpop_key_unavailable.
+ * forgetDevice runs after a logout with forgetDpopKey ("forget this
+ * device"): reset() drops the session's Go client, whose key is fixed, so
+ * that the next sign-in makes a new one, then options' stored key is
+ * deleted. The session has ended either way; a key that cannot be deleted
+ * rejects dpop_key_unavailable.
  */
 async function forgetDevice(options, reset) {
   reset();
   try {
-    await forgetDpopKey(options);
+    const db = await openKeyDb();
+    try {
+      const tx = db.transaction(DPOP_STORE, 'readwrite');
+      tx.objectStore(DPOP_STORE).delete(dpopKeyName(options));
+      await idb(tx, 'complete');
+    } finally {
+      db.close();
+    }
   } catch (e) {
     throw new MezzoError('dpop_key_unavailable', `signed out, but the DPoP key could not be deleted: ${e?.message ?? e}`);
   }
 }
 
-/** newGoClient makes the Go client of options on api, with its DPoP key when options.dpop is on. */
-async function newGoClient(api, options, emit) {
-  const key = options.dpop === true ? await dpopKey(options) : undefined;
+/**
+ * newGoClient makes the Go client of options on api, with its DPoP key when
+ * options.dpop is on: loaded, the one the caller read just before for it
+ * (preloaded, used once), else read now.
+ */
+async function newGoClient(api, options, emit, preloaded) {
+  const key = options.dpop === true ? preloaded ?? await dpopKey(options) : undefined;
   const h = await api.createClient(options, emit, key);
   if (!h) throw new MezzoError('internal_error', 'the module returned no client');
   return h;
@@ -1256,9 +1256,10 @@ async function connect(host, workerUrl, moduleUrl) {
  * checks the options, discovery runs) once; a failed start is forgotten,
  * so the next call tries again. Every other method waits for ready().
  */
-function pageHandle(url, options, emit) {
+function pageHandle(url, options, emit, dpopKeyRead) {
   let goHandle = null;
   let opening = null;
+  let preloaded = dpopKeyRead; // createClient's read of the DPoP key, for the first Go client only
   let closed = false;
   const ready = () => {
     if (goHandle) return Promise.resolve(goHandle);
@@ -1267,7 +1268,9 @@ function pageHandle(url, options, emit) {
         // A page runs one module: another client may have claimed another
         // URL since this one was made (moduleUrlFor says so, typed).
         const api = await start(moduleUrlFor(url, 'invalid_config', 'options.wasmUrl'));
-        const h = await newGoClient(api, options, emit);
+        const key = preloaded;
+        preloaded = undefined;
+        const h = await newGoClient(api, options, emit, key);
         if (closed) { h.close(); throw new MezzoError('client_closed', 'this client was closed; create a new one'); }
         goHandle = h;
         return h;
@@ -1284,7 +1287,7 @@ function pageHandle(url, options, emit) {
     async logout(opts) {
       const r = await (await ready()).logout(opts);
       if (opts?.forgetDpopKey === true) {
-        await forgetDevice(options, () => { const h = goHandle; goHandle = null; h?.close(); });
+        await forgetDevice(options, () => { const h = goHandle; goHandle = null; preloaded = undefined; h?.close(); });
       }
       return r;
     },
@@ -1405,8 +1408,8 @@ async function clientOnHost(options) {
       // refused at once, as when it was loaded at once.
       const url = moduleUrlFor(options.wasmUrl, 'invalid_config', 'options.wasmUrl');
       if (!compiled) moduleUrl = url;
-      if (options.dpop === true) await dpopKey(options); // no key, no client (it waits for no module)
-      return newClient((emit) => pageHandle(url, options, emit), redirectUri, host, options);
+      const key = options.dpop === true ? await dpopKey(options) : undefined; // no key, no client (it waits for no module)
+      return newClient((emit) => pageHandle(url, options, emit, key), redirectUri, host, options);
     }
     if (!canStart(host)) throw new MezzoError('runtime_unavailable', `the ${host} runtime cannot start here: no ${host === 'worker' ? 'Worker' : 'SharedWorker'} in this page`);
     const wasmUrl = options.wasmUrl;

@@ -76,7 +76,7 @@ function sessionFor(options) {
   const key = sessionKey(options);
   let s = sessions.get(key);
   if (!s) {
-    s = { id: nextSession++, key, options, handle: null, opening: null, ports: new Map() };
+    s = { id: nextSession++, key, options, handle: null, opening: null, ports: new Map(), dpopKey: undefined };
     sessions.set(key, s);
     sessionsById.set(s.id, s);
   }
@@ -94,7 +94,9 @@ function openSession(s, moduleUrl) {
   if (!s.opening) {
     s.opening = (async () => {
       const api = await start(moduleUrlFor(moduleUrl, 'invalid_config', 'options.wasmUrl'));
-      const h = await newGoClient(api, s.options, (type, detail, state) => broadcast(s, type, detail, state, null));
+      const key = s.dpopKey; // attach's read, for this Go client only
+      s.dpopKey = undefined;
+      const h = await newGoClient(api, s.options, (type, detail, state) => broadcast(s, type, detail, state, null), key);
       s.handle = h;
       return h;
     })().finally(() => {
@@ -182,9 +184,11 @@ function serve(port) {
         if (pageModule === null) throw badArgument('call hello first');
         if (!rpcIsPlainObject(params?.options)) throw new MezzoError('invalid_config', 'options must be an object');
         // No key, no client (issue 13): the page learns it from createClient.
-        // A live session has its key already: no store read on its way.
-        if (params.options.dpop === true && !sessions.get(sessionKey(params.options))?.handle) await dpopKey(params.options);
+        // A live session has its key already: no store read on its way; the
+        // read made here serves the session's Go client (openSession).
+        const key = params.options.dpop === true && !sessions.get(sessionKey(params.options))?.handle ? await dpopKey(params.options) : undefined;
         const s = sessionFor(params.options);
+        if (key) s.dpopKey = key;
         s.ports.set(ctx, (s.ports.get(ctx) ?? 0) + 1);
         return { session: s.id, state: s.handle ? s.handle.state() : SIGNED_OUT };
       },
@@ -208,7 +212,7 @@ function serve(port) {
         const r = await logout(params, ctx);
         if (params.args?.[0]?.forgetDpopKey === true) {
           const s = attached(params, ctx);
-          await forgetDevice(s.options, () => { const h = s.handle; s.handle = null; h?.close(); });
+          await forgetDevice(s.options, () => { const h = s.handle; s.handle = null; s.dpopKey = undefined; h?.close(); });
         }
         return r;
       },
