@@ -68,14 +68,19 @@ test('token endpoint answers 503 with Retry-After: 600: no retry, no loop, sessi
   await keptSession(client, token);
 });
 
-test('token endpoint down: network_error, session kept, works again once it is up', async () => {
-  const { client, token } = await signedIn();
+/** renewWhileDown forces a renewal of client with the provider down: network_error; the provider is up again after. */
+async function renewWhileDown(client) {
   await tp.down();
   try {
     await rejects(client.getToken({ forceRefresh: true }), 'network_error');
   } finally {
     await tp.up();
   }
+}
+
+test('token endpoint down: network_error, session kept, works again once it is up', async () => {
+  const { client, token } = await signedIn();
+  await renewWhileDown(client);
   await keptSession(client, token);
 });
 
@@ -282,12 +287,7 @@ test('DPoP: token endpoint down during a renewal: network_error, the session and
   freshKeyStore();
   const { client, token } = await signedIn({ dpop: true });
   const jkt = await client.getDpopThumbprint();
-  await tp.down();
-  try {
-    await rejects(client.getToken({ forceRefresh: true }), 'network_error');
-  } finally {
-    await tp.up();
-  }
+  await renewWhileDown(client);
   await keptSession(client, token);
   assert.equal(await client.getDpopThumbprint(), jkt);
   assert.equal(refreshes().at(-1).dpop !== null, true, 'the renewal that worked carried a proof');
