@@ -4,10 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/url"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -286,13 +291,43 @@ func queryOf(t testing.TB, rawURL string) url.Values {
 	return u.Query()
 }
 
-// stableCodes are errors.go's codes: the ones mezzo itself gives.
-var stableCodes = []string{
-	CodeInvalidConfig, CodeInsecureEndpoint, CodeMissingTransaction, CodeStateMismatch, CodeIssuerMismatch,
-	CodeInvalidCallback, CodeInvalidIDToken, CodeInvalidTokenResponse, CodeLoginRequired, CodeNetworkError,
-	CodeTimeout, CodeInvalidGrant, CodeInvalidUserinfo, CodeInvalidArgument, CodeClientClosed,
-	CodeDPoPNonceFailed, CodeDPoPSigningFailed,
-}
+// stableCodes are errors.go's codes, the ones mezzo itself gives: read from
+// its Code… constants, so a code added there is known here with no list to
+// keep in step.
+var stableCodes = sync.OnceValues(func() ([]string, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), "errors.go", nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			v := spec.(*ast.ValueSpec)
+			for i, name := range v.Names {
+				if !strings.HasPrefix(name.Name, "Code") || i >= len(v.Values) {
+					continue
+				}
+				lit, ok := v.Values[i].(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					return nil, fmt.Errorf("errors.go: %s is not a string literal", name.Name)
+				}
+				code, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					return nil, err
+				}
+				codes = append(codes, code)
+			}
+		}
+	}
+	if len(codes) == 0 {
+		return nil, errors.New("errors.go declares no Code… constant")
+	}
+	return codes, nil
+})
 
 // requireTyped fails unless err is an *Error with one of codes (any stable
 // code when none is given) or, passed through from the provider, a provider
@@ -304,7 +339,9 @@ func requireTyped(t testing.TB, err error, codes ...string) {
 		t.Fatalf("untyped error: %v", err)
 	}
 	if len(codes) == 0 {
-		codes = stableCodes
+		stable, err := stableCodes()
+		require.NoError(t, err)
+		codes = stable
 	}
 	if slices.Contains(codes, e.Code) {
 		return
@@ -313,4 +350,17 @@ func requireTyped(t testing.TB, err error, codes ...string) {
 		return
 	}
 	t.Fatalf("error code %q is none of %v: %v", e.Code, codes, err)
+}
+
+// TestStableCodes: the codes requireTyped accepts are errors.go's (a sample
+// of its constants, by value, the first and the last among them), each once,
+// and no provider's.
+func TestStableCodes(t *testing.T) {
+	codes, err := stableCodes()
+	require.NoError(t, err)
+	require.Len(t, codes, len(slices.Compact(slices.Sorted(slices.Values(codes)))), "a code declared twice: %v", codes)
+	for _, c := range []string{CodeInvalidConfig, CodeTimeout, CodeClientClosed, CodeDPoPNonceFailed, CodeDPoPSigningFailed} {
+		require.Contains(t, codes, c)
+	}
+	require.NotContains(t, codes, "access_denied", "a provider's code is passed through, not one of mezzo's")
 }
