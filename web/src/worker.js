@@ -32,10 +32,10 @@
 //                                  checked, discovery done); its typed
 //                                  error otherwise, and the next call
 //                                  tries again
-//   login, handleRedirectCallback, getToken, logout, getUserinfo, state,
+//   login, handleRedirectCallback, getToken, logout, getUserinfo,
 //   dpopProof, resourceHeaders, resourceResponse, dpopThumbprint
 //                ({session, args}) → the Go handle's method applied to args,
-//                                  after ready (state: signed out before);
+//                                  after ready;
 //                                  logout with forgetDpopKey then drops the
 //                                  session's Go client and deletes its
 //                                  DPoP key (forgetDevice)
@@ -221,10 +221,6 @@ function serve(port) {
       resourceHeaders: method('resourceHeaders'),
       resourceResponse: method('resourceResponse'),
       dpopThumbprint: method('dpopThumbprint'),
-      state(params, ctx) {
-        const s = attached(params, ctx);
-        return s.handle ? s.handle.state() : SIGNED_OUT; // no Go client yet: signed out
-      },
     },
   });
   servers.add(server);
