@@ -8,12 +8,10 @@
 //
 // Every refusal has a stable reason (REASONS), counted in stats() so tests
 // can tell which check refused a request.
-import { createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual, verify } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { DPOP_ALGS, PROOF_REASONS, ProofError, verifyProof } from './dpop-proof.mjs';
 
 export const RESOURCE_PATH = '/api/resource/me';
-
-/** DPOP_ALGS are the proof algorithms accepted (RFC 9449 §4.3 (5)), announced in the DPoP challenge's algs (§7.1). */
-export const DPOP_ALGS = ['ES256'];
 
 /** IAT_WINDOW is how far (seconds) a proof's iat may be from the server's clock, either way (RFC 9449 §4.3 (11), §11.1). */
 export const IAT_WINDOW = 60;
@@ -21,28 +19,14 @@ export const IAT_WINDOW = 60;
 /** NONCE_STEP is how often (seconds) the resource's own DPoP nonce changes (RFC 9449 §9); a nonce is accepted for two steps. */
 const NONCE_STEP = 60;
 
-/** REASONS are the refusals' names, as counted in stats().resourceRefused. */
+/** REASONS are the refusals' names, as counted in stats().resourceRefused: the proof's (PROOF_REASONS) and the token's. */
 export const REASONS = [
   'no_authorization', 'multiple_authorization', 'unsupported_scheme', 'token_invalid',
   'bound_token_as_bearer', 'unbound_token_as_dpop',
-  'proof_missing', 'proof_multiple', 'proof_malformed', 'proof_typ', 'proof_alg', 'proof_jwk',
-  'proof_signature', 'proof_claims', 'proof_replay', 'proof_htm', 'proof_htu', 'proof_iat',
-  'use_dpop_nonce', 'proof_ath', 'proof_key',
+  ...PROOF_REASONS, 'proof_key',
 ];
 
-// A JWK's private members (RFC 7518 §6.2.2, §6.3.2, §6.4.1): a proof's key must have none (RFC 9449 §4.3 (7)).
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-
 const b64u = (buf) => Buffer.from(buf).toString('base64url');
-const sha256 = (s) => createHash('sha256').update(s).digest();
-
-/** jwkThumbprint is the RFC 7638 §3 thumbprint of a P-256 public key: SHA-256 of its required members in lexicographic order. */
-export function jwkThumbprint({ crv, kty, x, y }) {
-  return b64u(sha256(JSON.stringify({ crv, kty, x, y })));
-}
-
-/** accessTokenHash is a proof's ath for token: base64url(SHA-256(ASCII(token))) (RFC 9449 §4.2). */
-export const accessTokenHash = (token) => b64u(sha256(token));
 
 class Refusal extends Error {
   constructor(reason, { status = 401, scheme = 'DPoP', error, description, nonce } = {}) {
@@ -100,67 +84,28 @@ export function createResource({ provider, url, allowedOrigins, requireNonce = f
 
   // RFC 9449 §4.3: the checks on a DPoP proof sent with accessToken, bound to jkt. Returns the nonce to send back, if any.
   function checkProof(req, accessToken, jkt) {
-    const invalid = (reason, description) => new Refusal(reason, { error: 'invalid_dpop_proof', description });
-    const proofs = req.headersDistinct.dpop ?? [];
-    if (proofs.length === 0) throw invalid('proof_missing', 'no DPoP proof'); // §7.1: a DPoP-bound token needs its proof
-    if (proofs.length > 1) throw invalid('proof_multiple', 'more than one DPoP header'); // §4.3 (1)
-
-    // §4.3 (2): a single well-formed JWT.
-    const parts = proofs[0].split('.');
-    let header; let payload;
+    let proof;
     try {
-      if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) throw new Error('not a compact JWS');
-      header = JSON.parse(Buffer.from(parts[0], 'base64url'));
-      payload = JSON.parse(Buffer.from(parts[1], 'base64url'));
-      if (!header || typeof header !== 'object' || !payload || typeof payload !== 'object') throw new Error('not JSON objects');
-    } catch (e) {
-      throw invalid('proof_malformed', `the DPoP proof is not a well-formed JWT: ${e.message}`);
-    }
-    if (header.typ !== 'dpop+jwt') throw invalid('proof_typ', 'typ must be dpop+jwt'); // §4.3 (4)
-    if (!DPOP_ALGS.includes(header.alg)) throw invalid('proof_alg', `alg must be one of ${DPOP_ALGS.join(' ')}`); // §4.3 (5)
-    const { jwk } = header;
-    // §4.3 (7): a public key, and one that fits alg (ES256: P-256).
-    if (!jwk || typeof jwk !== 'object' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.x !== 'string' || typeof jwk.y !== 'string') {
-      throw invalid('proof_jwk', 'jwk must be a P-256 public key');
-    }
-    if (PRIVATE_JWK_MEMBERS.some((m) => m in jwk)) throw invalid('proof_jwk', 'jwk must not contain a private key');
-    // §4.3 (6): the signature verifies with the jwk's key.
-    let good = false;
-    try {
-      const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
-      good = verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(parts[2], 'base64url'));
-    } catch { good = false; }
-    if (!good) throw invalid('proof_signature', 'the signature does not verify with jwk');
-    // §4.3 (3): the claims §4.2 requires, ath included since an access token comes with it.
-    const { jti, htm, htu, iat, ath, nonce } = payload;
-    if (typeof jti !== 'string' || !jti || typeof htm !== 'string' || typeof htu !== 'string' || !Number.isFinite(iat) || typeof ath !== 'string') {
-      throw invalid('proof_claims', 'jti, htm, htu, iat and ath are required');
-    }
-    counts.resourceProofs++;
-    jtis.add(jti);
-    // §11.1: a proof is used once: its jti not seen before within the window.
-    if (!remember(jti, iat)) throw invalid('proof_replay', 'jti already used');
-    if (htm !== req.method) throw invalid('proof_htm', 'htm does not match the request method'); // §4.3 (8)
-    // §4.3 (9): htu is the request's URI, ignoring query and fragment (compared after URL normalization, §4.3).
-    let target = null;
-    try {
-      const u = new URL(htu);
-      u.search = ''; u.hash = '';
-      target = u.href;
-    } catch { target = null; }
-    if (target !== url) throw invalid('proof_htu', 'htu does not match the request URI');
-    if (Math.abs(nowSeconds() - iat) > IAT_WINDOW) throw invalid('proof_iat', 'iat is outside the acceptable window'); // §4.3 (11)
-    // §4.3 (10), §9: the nonce this server provided.
-    if (requireNonce && (typeof nonce !== 'string' || !nonceValid(nonce))) {
-      throw new Refusal('use_dpop_nonce', {
-        error: 'use_dpop_nonce',
-        description: nonce === undefined ? 'a DPoP nonce is required' : 'the DPoP nonce is not current',
-        nonce: currentNonce(),
+      proof = verifyProof(req.headersDistinct.dpop ?? [], {
+        htm: req.method,
+        htu: url,
+        now: nowSeconds(),
+        iatWindow: IAT_WINDOW,
+        accessToken,
+        nonceValid: requireNonce ? nonceValid : undefined,
+        remember(jti, iat) { // a proof whose signature and claims hold: counted, then looked up in the replay cache
+          counts.resourceProofs++;
+          jtis.add(jti);
+          return remember(jti, iat);
+        },
       });
+    } catch (e) {
+      if (!(e instanceof ProofError)) throw e;
+      if (e.reason === 'use_dpop_nonce') throw new Refusal(e.reason, { error: e.reason, description: e.message, nonce: currentNonce() });
+      throw new Refusal(e.reason, { error: 'invalid_dpop_proof', description: e.message });
     }
-    if (ath !== accessTokenHash(accessToken)) throw invalid('proof_ath', 'ath does not match the access token'); // §4.3 (12)
-    if (jwkThumbprint(jwk) !== jkt) throw invalid('proof_key', 'the proof key is not the one the access token is bound to'); // §4.3 (12)
-    return requireNonce && nonce !== currentNonce() ? currentNonce() : undefined;
+    if (proof.jkt !== jkt) throw new Refusal('proof_key', { error: 'invalid_dpop_proof', description: 'the proof key is not the one the access token is bound to' }); // §4.3 (12)
+    return requireNonce && proof.claims.nonce !== currentNonce() ? currentNonce() : undefined;
   }
 
   async function authorize(req) {

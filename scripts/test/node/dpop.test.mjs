@@ -8,7 +8,8 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostileSetup, rejects, freshKeyStore, storedRecords, traffic } from '../lib/hostile-lib.mjs';
-import { decodeProof, thumbprint, ath } from '../provider/dpop.mjs';
+import { decodeProof } from '../provider/dpop.mjs';
+import { thumbprint, ath } from '../lib/dpop-lib.mjs';
 
 let env; let tp; let idb;
 before(async () => { env = await hostileSetup(); tp = env.tp; });

@@ -288,7 +288,7 @@ export async function startTestProvider(opts = {}) {
       // when the provider wants one, carry its nonce.
       let jkt = null;
       if (req.headers.dpop !== undefined) {
-        const proof = checkProof(req.headers.dpop, { htm: 'POST', htu: tp.url('token'), seen: tp.jtis, nonce: tp.dpop.nonce });
+        const proof = checkProof(req.headersDistinct.dpop, { htm: 'POST', htu: tp.url('token'), seen: tp.jtis, nonce: tp.dpop.nonce });
         if (proof.error === 'use_dpop_nonce') {
           tp.dpop.challenges++;
           const named = tp.dpop.nonce;
@@ -380,7 +380,7 @@ export async function startTestProvider(opts = {}) {
     if (!token) return refuse('Bearer', 'invalid_token');
     if (!token.jkt) return m[1] === 'Bearer' ? m[2] : refuse('Bearer', 'invalid_token');
     if (m[1] !== 'DPoP') return refuse('DPoP', 'invalid_token'); // RFC 9449 §7.2: a bound token is no bearer token
-    const proof = checkProof(req.headers.dpop, { htm: req.method, htu: url.origin + url.pathname, seen: tp.jtis, accessToken: m[2], nonce });
+    const proof = checkProof(req.headersDistinct.dpop, { htm: req.method, htu: url.origin + url.pathname, seen: tp.jtis, accessToken: m[2], nonce });
     if (proof.error === 'use_dpop_nonce') {
       tp.dpop.challenges++;
       const named = tp.dpop.resourceNonce;
