@@ -22,7 +22,7 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `chromium missing at ${CHROMIUM}: run make test`);
   demo = await startDemoServer();
   [idp, nonceIdp] = await Promise.all([
-    startIdp({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri] }),
+    startIdp({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri, demo.silentRedirectUri] }),
     startIdp({ accessTokenTtl: TTL, redirectUris: [demo.redirectUri], dpopNonce: true }),
   ]);
   browser = await launch();
@@ -174,6 +174,38 @@ test('a provider that wants nonces: exactly one extra round trip at the token en
     // Chromium logs each challenge it loaded (the 400 and the 401); nothing else.
     assert.deepEqual(errors.map((e) => e.replace(/\d{3} \(.*\)$/, 'N')).sort(), Array(2).fill('console: Failed to load resource: the server responded with a status of N'));
     assert.deepEqual(errors.map((e) => e.match(/\d{3}/)[0]).sort(), ['400', '401']);
+  } finally {
+    await page.close();
+  }
+});
+
+test('silent sign-in with DPoP: the hidden iframe asks for a code bound to the key (dpop_jkt), and its exchange gets DPoP-bound tokens', async () => {
+  const tokenEndpoint = await configure(idp, { silentRedirectUri: demo.silentRedirectUri });
+  const { authorization_endpoint: authorizationEndpoint } = await idp.discovery();
+  const { page, traffic, errors } = await openPage(tokenEndpoint);
+  const authorizations = []; // every authorization request, the iframe's included
+  page.on('request', (r) => { if (r.url().startsWith(authorizationEndpoint)) authorizations.push(new URL(r.url()).searchParams); });
+  try {
+    await signIn(page, demo.origin, idp); // the provider's session cookie is set
+    const signedIn = traffic.length;
+    authorizations.length = 0;
+    const silent = await page.evaluate(async () => {
+      const { userinfoEndpoint, resourceEndpoint, ...options } = await (await fetch('/config.json')).json();
+      const c = await mezzo.createClient(options); // the page host: a second client, with no session of its own
+      try {
+        await c.loginSilently();
+        const res = await c.fetch(resourceEndpoint);
+        return { frames: document.querySelectorAll('iframe').length, thumbprint: await c.getDpopThumbprint(), status: res.status, body: await res.json() };
+      } finally { c.close(); }
+    });
+    assert.equal(authorizations.length, 1, 'one authorization request, the hidden iframe\'s');
+    assert.equal(authorizations[0].get('prompt'), 'none');
+    assert.equal(authorizations[0].get('dpop_jkt'), silent.thumbprint, 'RFC 9449 §10: the code is bound to the key');
+    const exchanges = traffic.slice(signedIn).filter((t) => t.form.get('grant_type') === 'authorization_code'); // the demo's own client may renew meanwhile
+    assert.deepEqual(exchanges.map((t) => [t.status, t.reply?.token_type]), [[200, 'DPoP']], 'one code exchange, DPoP-bound');
+    assert.equal(thumbprint(headerOf(exchanges[0].dpop).jwk), silent.thumbprint, 'proven with that key');
+    assert.deepEqual({ ...silent, body: { token_type: silent.body.token_type, cnf: silent.body.cnf } }, { frames: 0, thumbprint: silent.thumbprint, status: 200, body: { token_type: 'DPoP', cnf: { jkt: silent.thumbprint } } }, 'the resource takes the silently got token with a proof by the key; the iframe is removed');
+    assert.deepEqual(errors, []);
   } finally {
     await page.close();
   }
