@@ -30,7 +30,11 @@ export function checkProof(headers = [], { htm, htu, seen, accessToken, nonce, n
       now,
       iatWindow: IAT_WINDOW,
       accessToken,
-      remember: (jti) => !seen.has(jti) && Boolean(seen.add(jti)),
+      remember(jti) {
+        if (seen.has(jti)) return false;
+        seen.add(jti);
+        return true;
+      },
       nonceValid: nonce === undefined || nonce === null ? undefined : (n) => n === nonce,
     });
     return { jkt, claims };
