@@ -4,7 +4,8 @@
 // DPoP-bound tokens; the key is non-extractable, survives a reload, and is
 // the one the tokens are bound to; a refresh token taken out of the page
 // is useless without it; a provider that wants nonces costs one extra
-// round trip; no proof is ever sent twice.
+// round trip; no proof is ever sent twice; silent (iframe) and popup
+// sign-in bind their codes to the key too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -74,6 +75,22 @@ async function callApi(page) {
     thumbprint: document.querySelector('#dpop-thumbprint').textContent,
     match: document.querySelector('#api-jkt-match').dataset.match,
   }));
+}
+
+/**
+ * watchAuthorizations collects the query of every authorization request
+ * that target (a page or the whole context: a popup's too) sends to
+ * endpoint, not the provider's resumes after its form (/auth/<uid>);
+ * stop() ends the watch.
+ */
+function watchAuthorizations(target, endpoint) {
+  const seen = [];
+  const onRequest = (r) => {
+    const u = new URL(r.url());
+    if (`${u.origin}${u.pathname}` === endpoint) seen.push(u.searchParams);
+  };
+  target.on('request', onRequest);
+  return { seen, stop: () => target.off('request', onRequest) };
 }
 
 /** pageThumbprint is the thumbprint a new client of the page's config reports: the stored key's. */
@@ -183,8 +200,7 @@ test('silent sign-in with DPoP: the hidden iframe asks for a code bound to the k
   const tokenEndpoint = await configure(idp, { silentRedirectUri: demo.silentRedirectUri });
   const { authorization_endpoint: authorizationEndpoint } = await idp.discovery();
   const { page, traffic, errors } = await openPage(tokenEndpoint);
-  const authorizations = []; // every authorization request, the iframe's included
-  page.on('request', (r) => { if (r.url().startsWith(authorizationEndpoint)) authorizations.push(new URL(r.url()).searchParams); });
+  const { seen: authorizations } = watchAuthorizations(page, authorizationEndpoint); // the iframe's included
   try {
     await signIn(page, demo.origin, idp); // the provider's session cookie is set
     const signedIn = traffic.length;
@@ -254,6 +270,41 @@ test('1000 client.fetch calls in the shared worker: 1000 proofs, no jti twice, e
     const after = await pageThumbprint(page);
     assert.ok(after && after !== before, 'a new key after forgetDpopKey');
   } finally {
+    await page.close();
+  }
+});
+
+test('popup sign-in with DPoP on the SharedWorker: the code is bound to the worker\'s key, exchanged there with a proof, and the token is DPoP-bound', async () => {
+  const tokenEndpoint = await configure(idp, { runtime: undefined, silentRedirectUri: demo.silentRedirectUri }); // a new worker session (new options)
+  const { authorization_endpoint: authorizationEndpoint } = await idp.discovery();
+  const { page, errors } = await openPage(tokenEndpoint);
+  const watch = watchAuthorizations(browser.context, authorizationEndpoint); // the popup's included
+  const authorizations = watch.seen;
+  try {
+    await page.goto(`${demo.origin}/`);
+    await page.waitForSelector('#status[data-state="signed-out"]');
+    assert.equal(await page.getAttribute('#status', 'data-runtime'), 'shared-worker');
+    const [popup] = await Promise.all([browser.context.waitForEvent('page'), page.click('#login-popup')]);
+    // The provider's form, unless its session from an earlier test answers at once.
+    const form = await popup.waitForSelector('input[name="login"]', { timeout: 5000 }).catch(() => null);
+    if (form) {
+      await popup.fill('input[name="login"]', idp.user.login);
+      await popup.fill('input[name="password"]', idp.user.password);
+      await popup.click('button[type="submit"]');
+    }
+    await page.waitForSelector('#status[data-state="signed-in"]', { timeout: 15000 });
+    await until(() => popup.isClosed(), 5000, 'the popup closed');
+    const jkt = await pageThumbprint(page);
+    assert.equal(authorizations.length, 1, 'one authorization request, the popup\'s');
+    assert.equal(authorizations[0].get('dpop_jkt'), jkt, 'RFC 9449 §10: the code is bound to the worker\'s key');
+    const stats = await idp.stats();
+    assert.equal(stats.authCodeRequests, 1, 'one code exchange, in the worker');
+    assert.equal(stats.tokenDpopProofs, 1, 'with a proof');
+    const api = await callApi(page);
+    assert.deepEqual([api.tokenType, api.jkt, api.match], ['DPoP', jkt, 'true'], 'RFC 9449 §6.1: the token is bound to that key');
+    assert.deepEqual(errors, []);
+  } finally {
+    watch.stop();
     await page.close();
   }
 });
