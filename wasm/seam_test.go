@@ -608,3 +608,73 @@ func TestSeamOptions(t *testing.T) {
 		assert.Contains(t, allowed["options"], opt, "option %q is read by loader.js but missing from Go's allowed ClientOptions (jsbridge rejects unknown fields)", opt)
 	}
 }
+
+// hostWrittenMethods are the Go handle's methods that each runtime host
+// writes itself instead of passing them on (see RUNTIME_METHODS in
+// loader.js): logout (forgetDpopKey), state and close.
+var hostWrittenMethods = names("logout", "state", "close")
+
+// goHandleMethods are the keys of jsbridge's method table: the map literal
+// in jsbridge/api.go whose string keys include "login".
+func (s *goSource) goHandleMethods(t *testing.T) nameSet {
+	t.Helper()
+	out := nameSet{}
+	for _, f := range s.files {
+		if s.fset.File(f.Pos()).Name() != filepath.Join("..", "jsbridge", "api.go") {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			cl, ok := n.(*ast.CompositeLit)
+			if !ok {
+				return true
+			}
+			if _, isMap := cl.Type.(*ast.MapType); !isMap {
+				return true
+			}
+			keys := nameSet{}
+			for _, el := range cl.Elts {
+				kv, ok := el.(*ast.KeyValueExpr)
+				if !ok {
+					return true
+				}
+				lit, ok := kv.Key.(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					return true
+				}
+				k, _ := strconv.Unquote(lit.Value)
+				keys[k] = "jsbridge/api.go's method table"
+			}
+			if _, ok := keys["login"]; ok {
+				out = keys
+			}
+			return true
+		})
+	}
+	require.NotEmpty(t, out, "no method table (a map literal with a \"login\" key) in jsbridge/api.go")
+	return out
+}
+
+// TestSeamRuntimeMethods: every method of the Go handle is either in
+// loader.js's RUNTIME_METHODS, which the page host and the SharedWorker pass
+// on, or one each host writes itself; and RUNTIME_METHODS names no method Go
+// lacks.
+func TestSeamRuntimeMethods(t *testing.T) {
+	src, js := parseGo(t), readLoader(t)
+	m := regexp.MustCompile(`const RUNTIME_METHODS\s*=\s*Object\.freeze\(\[([^\]]*)\]\)`).FindStringSubmatch(js.src)
+	require.NotNil(t, m, "loader.js has no const RUNTIME_METHODS = Object.freeze([...])")
+	passed := nameSet{}
+	for _, q := range regexp.MustCompile(`['"]([^'"]+)['"]`).FindAllStringSubmatch(m[1], -1) {
+		passed[q[1]] = "loader.js RUNTIME_METHODS"
+	}
+	require.NotEmpty(t, passed, "loader.js RUNTIME_METHODS is empty")
+	both := nameSet{}
+	for k, v := range passed {
+		_, twice := hostWrittenMethods[k]
+		assert.False(t, twice, "%q is in RUNTIME_METHODS and written by each host too", k)
+		both[k] = v
+	}
+	for k := range hostWrittenMethods {
+		both[k] = "written by each host"
+	}
+	assertSameNames(t, "handle method", "Go (jsbridge/api.go)", src.goHandleMethods(t), "the runtime hosts (loader.js, worker.js)", both)
+}

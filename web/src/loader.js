@@ -346,6 +346,18 @@ async function forgetDevice(options, reset) {
 }
 
 /**
+ * RUNTIME_METHODS are the Go handle's methods (jsbridge/api.go's table)
+ * that a runtime host passes on as they are: the page host (pageHandle)
+ * and the SharedWorker (worker.js) build their tables from this one list.
+ * Each host writes the rest itself: logout (forgetDpopKey), state and
+ * close. wasm/seam_test.go checks the list against Go's table.
+ */
+const RUNTIME_METHODS = Object.freeze([
+  'login', 'handleRedirectCallback', 'getToken', 'getUserinfo',
+  'dpopProof', 'resourceHeaders', 'resourceResponse', 'dpopThumbprint',
+]);
+
+/**
  * newGoClient makes the Go client of options on api, with its DPoP key when
  * options.dpop is on: loaded, the one the caller read just before for it
  * (preloaded, used once), else read now.
@@ -1281,9 +1293,7 @@ function pageHandle(url, options, emit, dpopKeyRead) {
   const method = (name) => (...args) => ready().then((h) => h[name](...args));
   return {
     ready: () => ready().then(() => {}),
-    login: method('login'),
-    handleRedirectCallback: method('handleRedirectCallback'),
-    getToken: method('getToken'),
+    ...Object.fromEntries(RUNTIME_METHODS.map((name) => [name, method(name)])),
     async logout(opts) {
       const r = await (await ready()).logout(opts);
       if (opts?.forgetDpopKey === true) {
@@ -1291,11 +1301,6 @@ function pageHandle(url, options, emit, dpopKeyRead) {
       }
       return r;
     },
-    getUserinfo: method('getUserinfo'),
-    dpopProof: method('dpopProof'),
-    resourceHeaders: method('resourceHeaders'),
-    resourceResponse: method('resourceResponse'),
-    dpopThumbprint: method('dpopThumbprint'),
     state: () => (goHandle ? goHandle.state() : SIGNED_OUT),
     close() {
       closed = true;

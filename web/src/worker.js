@@ -32,8 +32,9 @@
 //                                  checked, discovery done); its typed
 //                                  error otherwise, and the next call
 //                                  tries again
-//   login, handleRedirectCallback, getToken, logout, getUserinfo,
-//   dpopProof, resourceHeaders, resourceResponse, dpopThumbprint
+//   logout and RUNTIME_METHODS (loader.js: login, handleRedirectCallback,
+//   getToken, getUserinfo, dpopProof, resourceHeaders, resourceResponse,
+//   dpopThumbprint)
 //                ({session, args}) → the Go handle's method applied to args,
 //                                  after ready;
 //                                  logout with forgetDpopKey then drops the
@@ -205,9 +206,7 @@ function serve(port) {
         forgetIfIdle(s);
         return null;
       },
-      login: method('login'),
-      handleRedirectCallback: method('handleRedirectCallback'),
-      getToken: method('getToken'),
+      ...Object.fromEntries(RUNTIME_METHODS.map((name) => [name, method(name)])),
       async logout(params, ctx) {
         const r = await logout(params, ctx);
         if (params.args?.[0]?.forgetDpopKey === true) {
@@ -216,11 +215,6 @@ function serve(port) {
         }
         return r;
       },
-      getUserinfo: method('getUserinfo'),
-      dpopProof: method('dpopProof'),
-      resourceHeaders: method('resourceHeaders'),
-      resourceResponse: method('resourceResponse'),
-      dpopThumbprint: method('dpopThumbprint'),
     },
   });
   servers.add(server);
