@@ -11,11 +11,10 @@ import (
 	"github.com/mezzo-auth/mezzo/pkce"
 )
 
-// Codes that only the JS boundary produces.
-const (
-	CodeInternalError   = "internal_error"
-	CodeInvalidArgument = pkce.CodeInvalidArgument
-)
+// CodeInvalidArgument is the core's code for a bad argument, which the
+// boundary gives too. The codes only the boundary produces (CodeInternalError)
+// are generated from api/names.json into names_gen.go.
+const CodeInvalidArgument = pkce.CodeInvalidArgument
 
 // JSError is a JS exception or promise rejection seen from Go.
 type JSError struct {

@@ -156,16 +156,6 @@ func (o *object) strings(k string) map[string]string {
 	return out
 }
 
-// clientOptionFields are the ClientOptions of web/mezzo.d.ts.
-var clientOptionFields = []string{
-	"clientId", "redirectUri", "issuer",
-	"authorizationEndpoint", "tokenEndpoint", "jwksUri", "endSessionEndpoint", "revocationEndpoint", "userinfoEndpoint",
-	"scope", "audience", "extraAuthParams", "refreshLeewaySeconds", "clockSkewSeconds",
-	"idTokenSignature", "insecureAllowHttp", "requestTimeoutSeconds", "wasmUrl", "runtime", "workerUrl",
-	"silentRedirectUri", "silentTimeoutSeconds", "popupTimeoutSeconds", "silentRestore",
-	"dpop",
-}
-
 // clientOptions are the parsed ClientOptions: the core's Config and what
 // only the bridge uses.
 type clientOptions struct {
@@ -177,54 +167,54 @@ type clientOptions struct {
 // parseClientOptions maps ClientOptions onto pkce.Config; pkce validates
 // the values, this only checks JS types.
 func parseClientOptions(v safejs.Value) (clientOptions, error) {
-	o, err := newObject(v, "options", invalidConfig, clientOptionFields...)
+	o, err := newObject(v, "options", invalidConfig, optFields...)
 	if err != nil {
 		return clientOptions{}, err
 	}
 	cfg := pkce.Config{
-		ClientID:          o.str("clientId"),
-		RedirectURI:       o.str("redirectUri"),
-		SilentRedirectURI: o.str("silentRedirectUri"),
-		Issuer:            o.str("issuer"),
+		ClientID:          o.str(optClientID),
+		RedirectURI:       o.str(optRedirectURI),
+		SilentRedirectURI: o.str(optSilentRedirectURI),
+		Issuer:            o.str(optIssuer),
 		Endpoints: pkce.Endpoints{
-			Authorization: o.str("authorizationEndpoint"),
-			Token:         o.str("tokenEndpoint"),
-			JWKS:          o.str("jwksUri"),
-			EndSession:    o.str("endSessionEndpoint"),
-			Revocation:    o.str("revocationEndpoint"),
-			Userinfo:      o.str("userinfoEndpoint"),
+			Authorization: o.str(optAuthorizationEndpoint),
+			Token:         o.str(optTokenEndpoint),
+			JWKS:          o.str(optJWKSURI),
+			EndSession:    o.str(optEndSessionEndpoint),
+			Revocation:    o.str(optRevocationEndpoint),
+			Userinfo:      o.str(optUserinfoEndpoint),
 		},
-		Scope:            o.str("scope"),
-		Audience:         o.str("audience"),
-		ExtraAuthParams:  o.strings("extraAuthParams"),
-		IDTokenSignature: pkce.SignatureMode(o.str("idTokenSignature")),
+		Scope:            o.str(optScope),
+		Audience:         o.str(optAudience),
+		ExtraAuthParams:  o.strings(optExtraAuthParams),
+		IDTokenSignature: pkce.SignatureMode(o.str(optIDTokenSignature)),
 	}
-	if s, ok := o.seconds("refreshLeewaySeconds"); ok {
+	if s, ok := o.seconds(optRefreshLeewaySeconds); ok {
 		cfg.RefreshLeeway = secondsOrTiny(s)
 	}
-	if s, ok := o.seconds("clockSkewSeconds"); ok {
+	if s, ok := o.seconds(optClockSkewSeconds); ok {
 		cfg.ClockSkew = secondsOrTiny(s)
 	}
-	if b, ok := o.boolean("insecureAllowHttp"); ok {
+	if b, ok := o.boolean(optInsecureAllowHTTP); ok {
 		cfg.InsecureAllowHTTP = b
 	}
 	out := clientOptions{Config: cfg}
-	if b, ok := o.boolean("dpop"); ok {
+	if b, ok := o.boolean(optDPoP); ok {
 		out.DPoP = b
 	}
-	if s, ok := o.seconds("requestTimeoutSeconds"); ok && s > 0 {
+	if s, ok := o.seconds(optRequestTimeoutSeconds); ok && s > 0 {
 		out.RequestTimeout = time.Duration(s * float64(time.Second))
 	}
 	// The loader's own (where the module and the runtime run): type-checked
 	// here only.
-	_ = o.str("wasmUrl")
-	_ = o.str("runtime")
-	_ = o.str("workerUrl")
+	_ = o.str(optWasmURL)
+	_ = o.str(optRuntime)
+	_ = o.str(optWorkerURL)
 	// The loader's too (it runs the iframe and the popup, see
-	// loginSilently in web/src/loader.js).
-	_, _ = o.seconds("silentTimeoutSeconds")
-	_, _ = o.seconds("popupTimeoutSeconds")
-	_, _ = o.boolean("silentRestore")
+	// web/src/client-embedded.js).
+	_, _ = o.seconds(optSilentTimeoutSeconds)
+	_, _ = o.seconds(optPopupTimeoutSeconds)
+	_, _ = o.boolean(optSilentRestore)
 	return out, o.err
 }
 
@@ -239,17 +229,17 @@ func secondsOrTiny(s float64) time.Duration {
 }
 
 func parseLoginOptions(v safejs.Value) (pkce.LoginOptions, error) {
-	o, err := newObject(v, "login options", invalidArgument, "returnTo", "prompt", "loginHint", "maxAge", "extraParams")
+	o, err := newObject(v, "login options", invalidArgument, loginOptFields...)
 	if err != nil {
 		return pkce.LoginOptions{}, err
 	}
 	opts := pkce.LoginOptions{
-		ReturnTo:    o.str("returnTo"),
-		Prompt:      o.str("prompt"),
-		LoginHint:   o.str("loginHint"),
-		ExtraParams: o.strings("extraParams"),
+		ReturnTo:    o.str(loginOptReturnTo),
+		Prompt:      o.str(loginOptPrompt),
+		LoginHint:   o.str(loginOptLoginHint),
+		ExtraParams: o.strings(loginOptExtraParams),
 	}
-	if s, ok := o.seconds("maxAge"); ok {
+	if s, ok := o.seconds(loginOptMaxAge); ok {
 		n := int64(s)
 		opts.MaxAge = &n
 	}
@@ -289,16 +279,16 @@ func parseLoginMode(v safejs.Value, opts *pkce.LoginOptions) error {
 }
 
 func parseLogoutOptions(v safejs.Value) (pkce.LogoutOptions, error) {
-	o, err := newObject(v, "logout options", invalidArgument, "returnTo", "revoke", "forgetDpopKey")
+	o, err := newObject(v, "logout options", invalidArgument, logoutOptFields...)
 	if err != nil {
 		return pkce.LogoutOptions{}, err
 	}
-	opts := pkce.LogoutOptions{ReturnTo: o.str("returnTo"), Revoke: true}
-	if b, ok := o.boolean("revoke"); ok {
+	opts := pkce.LogoutOptions{ReturnTo: o.str(logoutOptReturnTo), Revoke: true}
+	if b, ok := o.boolean(logoutOptRevoke); ok {
 		opts.Revoke = b
 	}
 	// The runtime's (it deletes the DPoP key after the logout, see
-	// forgetDevice in web/src/loader.js): type-checked here only.
-	_, _ = o.boolean("forgetDpopKey")
+	// forgetDevice in web/src/dpop-keys.js): type-checked here only.
+	_, _ = o.boolean(logoutOptForgetDpopKey)
 	return opts, o.err
 }

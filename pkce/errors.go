@@ -6,28 +6,8 @@ import (
 	"fmt"
 )
 
-// Stable error codes. The JS layer exposes them unchanged as MezzoError.code,
-// so they never change once released. Provider error codes (access_denied,
-// invalid_grant, …) are passed through as they come.
-const (
-	CodeInvalidConfig        = "invalid_config"
-	CodeInsecureEndpoint     = "insecure_endpoint"
-	CodeMissingTransaction   = "missing_transaction"
-	CodeStateMismatch        = "state_mismatch"
-	CodeIssuerMismatch       = "issuer_mismatch"
-	CodeInvalidCallback      = "invalid_callback"
-	CodeInvalidIDToken       = "invalid_id_token"
-	CodeInvalidTokenResponse = "invalid_token_response"
-	CodeLoginRequired        = "login_required"
-	CodeNetworkError         = "network_error"
-	CodeTimeout              = "timeout"
-	CodeInvalidGrant         = "invalid_grant"
-	CodeInvalidUserinfo      = "invalid_userinfo"
-	CodeInvalidArgument      = "invalid_argument"    // a bad argument to a method (not configuration)
-	CodeClientClosed         = "client_closed"       // any call after Client.Close
-	CodeDPoPNonceFailed      = "dpop_nonce_failed"   // a server asked for a DPoP nonce again after the one retry (RFC 9449 §8, §9)
-	CodeDPoPSigningFailed    = "dpop_signing_failed" // the DPoP key could not sign a proof
-)
+// The stable error codes (Code…) are generated from api/names.json into
+// names_gen.go: the one source Go, the loader and the typings share.
 
 // Error is the one error type callers branch on. Code is stable; Description
 // is plain words for people. Neither ever contains a token, code or verifier.

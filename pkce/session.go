@@ -17,13 +17,9 @@ type Token struct {
 	RefreshAt   time.Time // Client.Token renews from this moment on
 }
 
-// Event types delivered to Config.OnEvent. tokenRefreshed is sent whenever
-// a new access token is installed: at sign-in and at every renewal.
-const (
-	EventTokenRefreshed = "tokenRefreshed"
-	EventSessionExpired = "sessionExpired"
-	EventError          = "error"
-)
+// The event types delivered to Config.OnEvent (Event…) are generated from
+// api/names.json into names_gen.go. tokenRefreshed is sent whenever a new
+// access token is installed: at sign-in and at every renewal.
 
 // Event is a session event. Only Token carries a secret: it is set on
 // tokenRefreshed so the host can refresh its own cache of the access token,
