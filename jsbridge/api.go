@@ -13,7 +13,7 @@ import (
 )
 
 // Register hands the API object to the loader by calling
-// globalThis.__mezzoReady(api) (see web/src/loader.js), or, without a
+// globalThis.__mezzoReady(api) (see web/src/runtime.js), or, without a
 // loader, sets globalThis.__mezzoApi. The API is
 //
 //	{ version: string, createClient(options, emit, dpopKey?): Promise<handle>, stats(): object }
@@ -97,7 +97,6 @@ func newHandle(opts, emit, dpopKey safejs.Value) (any, error) {
 	}
 	h := &handle{emit: emit}
 	cfg.Transport = Fetch{Timeout: parsed.RequestTimeout}
-	cfg.Store = CallStore{}
 	cfg.OnEvent = h.onEvent
 	if parsed.DPoP { // RFC 9449: no key, no client; never a silent downgrade to Bearer
 		if cfg.DPoP, err = newWebCryptoSigner(dpopKey); err != nil {
@@ -130,17 +129,17 @@ func newHandle(opts, emit, dpopKey safejs.Value) (any, error) {
 		return func(args []safejs.Value) any { return promiseOrNil(func() (any, error) { return fn(args) }) }
 	}
 	for name, fn := range map[string]func([]safejs.Value) any{
-		"login":                  async(h.login),
-		"handleRedirectCallback": async(h.handleRedirectCallback),
-		"getToken":               async(h.getToken),
-		"logout":                 async(h.logout),
-		"state":                  func([]safejs.Value) any { return h.state() },
-		"getUserinfo":            async(h.getUserinfo),
-		"dpopProof":              async(h.dpopProof),
-		"resourceHeaders":        async(h.resourceHeaders),
-		"resourceResponse":       async(h.resourceResponse),
-		"dpopThumbprint":         async(h.dpopThumbprint),
-		"close":                  h.close,
+		methodLogin:                  async(h.login),
+		methodHandleRedirectCallback: async(h.handleRedirectCallback),
+		methodGetToken:               async(h.getToken),
+		methodLogout:                 async(h.logout),
+		methodState:                  func([]safejs.Value) any { return h.state() },
+		methodGetUserinfo:            async(h.getUserinfo),
+		methodDPoPProof:              async(h.dpopProof),
+		methodResourceHeaders:        async(h.resourceHeaders),
+		methodResourceResponse:       async(h.resourceResponse),
+		methodDPoPThumbprint:         async(h.dpopThumbprint),
+		methodClose:                  h.close,
 	} {
 		if err := add(name, fn); err != nil {
 			h.close(nil)
@@ -165,12 +164,11 @@ func (h *handle) login(args []safejs.Value) (any, error) {
 	}
 	ctx, cancel := callContext()
 	defer cancel()
-	tx := &callTransaction{}
-	u, err := h.c.Login(withTransaction(ctx, tx), opts)
+	u, tx, err := h.c.Login(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"url": u, "transaction": string(tx.data)}, nil
+	return map[string]any{"url": u, "transaction": string(tx)}, nil
 }
 
 // optionalString reads an argument that is a string, or absent (null or
@@ -187,11 +185,12 @@ func optionalString(v safejs.Value, what string) (string, bool, error) {
 }
 
 // handleRedirectCallback completes a login from url with the transaction
-// the page took from its store (consumed whatever follows). It resolves,
-// success or not, with cleanUrl: href without the authorization response
-// (null when href is no callback), which the page puts in the address bar
-// so that the code does not linger; then returnTo, or error (a rejection
-// value) for the page to reject with.
+// the page took from its store (null when it has none; consumed whatever
+// follows). The page decides whether its address is a callback and passes
+// it as href only then, else null. It resolves, success or not, with
+// cleanUrl: href without the authorization response (null without href),
+// which the page puts in the address bar so that the code does not linger;
+// then returnTo, or error (a rejection value) for the page to reject with.
 func (h *handle) handleRedirectCallback(args []safejs.Value) (any, error) {
 	u, ok, err := optionalString(arg(args, 0), "url")
 	if err != nil {
@@ -208,15 +207,15 @@ func (h *handle) handleRedirectCallback(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx := &callTransaction{}
+	var tx []byte
 	if hasStored {
-		tx.data = []byte(stored)
+		tx = []byte(stored)
 	}
 	ctx, cancel := callContext()
 	defer cancel()
-	returnTo, err := h.c.HandleCallback(withTransaction(ctx, tx), u)
+	returnTo, err := h.c.HandleCallback(ctx, u, tx)
 	out := map[string]any{"cleanUrl": nil}
-	if hasHref && h.c.IsCallback(href) { // success or not, the code must not linger in the address bar
+	if hasHref { // success or not, the code must not linger in the address bar
 		out["cleanUrl"] = pkce.StripCallbackParams(href)
 	}
 	if err != nil {

@@ -199,28 +199,41 @@ func TestFetch(t *testing.T) {
 	})
 }
 
-func TestCallStore(t *testing.T) {
-	ctx := context.Background()
-	var s CallStore
-	t.Run("without a carrier it fails instead of keeping state", func(t *testing.T) {
-		require.ErrorIs(t, s.Save(ctx, []byte("x")), errNoCallTransaction)
-		_, err := s.Take(ctx)
-		require.ErrorIs(t, err, errNoCallTransaction)
+// TestTransactionPerCall: the handle keeps no transaction between calls;
+// each call works with the one the page hands it, and consumes it.
+func TestTransactionPerCall(t *testing.T) {
+	th := newTestHandle(t)
+	login := func() (string, string) {
+		r := th.call(t, "login", nil)
+		var tx pkce.Transaction
+		require.NoError(t, json.Unmarshal([]byte(str(t, r, "transaction")), &tx))
+		return str(t, r, "transaction"), tx.State
+	}
+	txA, stateA := login()
+	txB, stateB := login()
+	require.NotEqual(t, txA, txB)
+	// A denied login: it passes the state check and makes no token request.
+	denied := func(state string) string {
+		return testRedirect + "?error=access_denied&state=" + url.QueryEscape(state)
+	}
+	code := func(r safejs.Value) string {
+		e, err := r.Get("error")
+		require.NoError(t, err)
+		return str(t, e, "code")
+	}
+	t.Run("nothing is kept between calls", func(t *testing.T) {
+		r := th.call(t, "handleRedirectCallback", denied(stateA), nil, nil)
+		assert.Equal(t, pkce.CodeMissingTransaction, code(r))
 	})
-	t.Run("each call has its own transaction, taken once", func(t *testing.T) {
-		a, b := &callTransaction{}, &callTransaction{data: []byte(`{"state":"b"}`)}
-		ca, cb := withTransaction(ctx, a), withTransaction(ctx, b)
-		got, err := s.Take(ca)
-		require.NoError(t, err)
-		assert.Nil(t, got, "empty carrier")
-		require.NoError(t, s.Save(ca, []byte(`{"state":"a"}`)))
-		assert.Equal(t, `{"state":"a"}`, string(a.data))
-		got, err = s.Take(cb)
-		require.NoError(t, err)
-		assert.Equal(t, `{"state":"b"}`, string(got), "another call's transaction is untouched")
-		got, err = s.Take(cb)
-		require.NoError(t, err)
-		assert.Nil(t, got, "taken once only")
+	t.Run("each call has its own transaction", func(t *testing.T) {
+		r := th.call(t, "handleRedirectCallback", denied(stateA), txA, nil)
+		assert.Equal(t, "access_denied", code(r), "A's transaction matched A's callback")
+		r = th.call(t, "handleRedirectCallback", denied(stateB), txB, nil)
+		assert.Equal(t, "access_denied", code(r), "another call's transaction is untouched")
+	})
+	t.Run("taken once only", func(t *testing.T) {
+		r := th.call(t, "handleRedirectCallback", denied(stateA), nil, nil)
+		assert.Equal(t, pkce.CodeInvalidCallback, code(r), "a replay")
 	})
 }
 
@@ -345,9 +358,15 @@ func TestHandleTouchesNoPage(t *testing.T) {
 		assert.Equal(t, pkce.CodeInvalidCallback, str(t, e, "code"), "the state was consumed: a replay")
 		assert.Empty(t, str(t, r, "cleanUrl"), "no href, nothing to clean")
 	})
-	t.Run("an href that is no callback is left alone", func(t *testing.T) {
-		r := th.call(t, "handleRedirectCallback", testRedirect+"?code=c&state=s", nil, testRedirect+"other")
-		assert.Empty(t, str(t, r, "cleanUrl"))
+	t.Run("an href is cleaned whatever it is: the page decided it is a callback", func(t *testing.T) {
+		for href, want := range map[string]string{
+			testRedirect + "other":                                 testRedirect + "other", // nothing to strip
+			testRedirect + "#code=c&state=s":                       testRedirect,
+			"http://127.0.0.1:8080/elsewhere?tab=1&code=c&state=s": "http://127.0.0.1:8080/elsewhere?tab=1",
+		} {
+			r := th.call(t, "handleRedirectCallback", testRedirect+"?code=c&state=s", nil, href)
+			assert.Equal(t, want, str(t, r, "cleanUrl"), href)
+		}
 	})
 	t.Run("bad arguments are typed", func(t *testing.T) {
 		for _, args := range [][]any{{}, {5}, {testRedirect, 5}, {testRedirect, nil, 5}} {

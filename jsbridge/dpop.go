@@ -11,7 +11,7 @@ import (
 )
 
 // DPoP (RFC 9449) on the JS side: the key pair is WebCrypto's, made and
-// kept by the loader's runtime half (dpopKey in web/src/loader.js: ECDSA
+// kept by the loader's runtime half (dpopKey in web/src/dpop-keys.js: ECDSA
 // P-256, the private key non-extractable, stored in IndexedDB). The handle
 // gets {privateKey: CryptoKey, jwk: {kty, crv, x, y}} and signs every proof
 // with crypto.subtle.sign: the private key is used here, never read.

@@ -10,8 +10,9 @@ import (
 	"time"
 )
 
-// Transaction is the one-time state of a login, kept by the host across the
-// redirect (in the browser: sessionStorage) and consumed by the callback.
+// Transaction is the one-time state of a login. Login returns it encoded;
+// the host keeps it across the redirect and hands it back, once, to
+// HandleCallback.
 type Transaction struct {
 	State       string `json:"state"`
 	Nonce       string `json:"nonce"`
@@ -22,14 +23,6 @@ type Transaction struct {
 	Scope       string `json:"scope"`
 	MaxAge      *int64 `json:"max_age,omitempty"` // seconds, when max_age was sent
 	CreatedAt   int64  `json:"created_at"`        // Unix milliseconds
-}
-
-// TransactionStore keeps at most one pending login transaction.
-type TransactionStore interface {
-	// Save stores data, replacing any pending transaction.
-	Save(ctx context.Context, data []byte) error
-	// Take returns the pending transaction and removes it; nil when none.
-	Take(ctx context.Context) ([]byte, error)
 }
 
 // LoginOptions are the per-login authorization request options.
@@ -55,8 +48,8 @@ var protocolParams = map[string]bool{
 }
 
 // AuthorizationRequest builds the authorization URL (RFC 6749 §4.1.1,
-// RFC 7636 §4.3, OIDC Core 3.1.2.1) and its transaction. It does not save
-// the transaction; Client.Login does.
+// RFC 7636 §4.3, OIDC Core 3.1.2.1) and its transaction. Client.Login
+// returns the same, with the transaction encoded for the host to keep.
 func (c *Client) AuthorizationRequest(opts LoginOptions) (string, *Transaction, error) {
 	for k := range opts.ExtraParams {
 		if protocolParams[k] {
@@ -121,27 +114,22 @@ func setIf(q url.Values, k, v string) {
 	}
 }
 
-// Login builds the authorization request, saves its transaction in the
-// store, and returns the URL the host must navigate to.
-func (c *Client) Login(ctx context.Context, opts LoginOptions) (string, error) {
+// Login builds the authorization request and returns the URL the host must
+// navigate to, with the encoded transaction it must keep and hand back to
+// HandleCallback.
+func (c *Client) Login(ctx context.Context, opts LoginOptions) (url string, transaction []byte, err error) {
 	if err := c.checkOpen(); err != nil {
-		return "", err
-	}
-	if c.cfg.Store == nil {
-		return "", newError(CodeInvalidConfig, nil, "a transaction store is required to log in")
+		return "", nil, err
 	}
 	u, tx, err := c.AuthorizationRequest(opts)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	data, err := json.Marshal(tx)
 	if err != nil {
-		return "", fmt.Errorf("mezzo: encoding transaction: %w", err)
+		return "", nil, fmt.Errorf("mezzo: encoding transaction: %w", err)
 	}
-	if err := c.cfg.Store.Save(ctx, data); err != nil {
-		return "", fmt.Errorf("mezzo: saving login transaction: %w", err)
-	}
-	return u, nil
+	return u, data, nil
 }
 
 // SafeReturnTo resolves returnTo against redirectURI and returns its path,

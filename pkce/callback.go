@@ -9,13 +9,15 @@ import (
 	"strings"
 )
 
-// HandleCallback completes a login: it consumes the pending transaction,
-// checks the authorization response, exchanges the code, validates the ID
-// token and starts the session. It returns the return path saved at login.
-// The transaction is removed whatever the outcome, and no token request is
-// made after any rejection.
-func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, error) {
-	tx, p, err := c.takeTransaction(ctx, rawURL)
+// HandleCallback completes a login with transaction, what Login returned
+// and the host kept (nil when it has none): it checks the authorization
+// response against it, exchanges the code, validates the ID token and
+// starts the session. It returns the return path saved at login. A
+// transaction serves one callback, whatever the outcome: the host drops it
+// as it hands it over, and a later callback for its state, with none, is
+// refused as a replay. No token request is made after any rejection.
+func (c *Client) HandleCallback(ctx context.Context, rawURL string, transaction []byte) (string, error) {
+	tx, p, err := c.takeTransaction(rawURL, transaction)
 	if err != nil {
 		return "", err
 	}
@@ -25,19 +27,12 @@ func (c *Client) HandleCallback(ctx context.Context, rawURL string) (string, err
 	return tx.ReturnTo, nil
 }
 
-// takeTransaction consumes the pending transaction and checks the
-// authorization response in rawURL against it. Only a sound transaction
-// matched by a sound response comes back.
-func (c *Client) takeTransaction(ctx context.Context, rawURL string) (*Transaction, *CallbackParams, error) {
+// takeTransaction consumes the transaction data (on first use, whatever
+// follows) and checks the authorization response in rawURL against it.
+// Only a sound transaction matched by a sound response comes back.
+func (c *Client) takeTransaction(rawURL string, data []byte) (*Transaction, *CallbackParams, error) {
 	if err := c.checkOpen(); err != nil {
 		return nil, nil, err
-	}
-	if c.cfg.Store == nil {
-		return nil, nil, newError(CodeInvalidConfig, nil, "a transaction store is required to handle callbacks")
-	}
-	data, err := c.cfg.Store.Take(ctx) // consumed on first use, whatever follows
-	if err != nil {
-		return nil, nil, &Error{Code: CodeMissingTransaction, Err: err, Description: "login transaction could not be read"}
 	}
 	p, perr := ParseCallback(rawURL)
 	if data == nil {
@@ -63,8 +58,8 @@ func (c *Client) takeTransaction(ctx context.Context, rawURL string) (*Transacti
 	return tx, p, nil
 }
 
-// decodeTransaction reads a stored transaction. The store is outside our
-// memory (sessionStorage): what it held is checked, not trusted.
+// decodeTransaction reads a transaction the host kept. The host's storage is
+// outside our memory: what it held is checked, not trusted.
 func (c *Client) decodeTransaction(data []byte) (*Transaction, error) {
 	var tx Transaction
 	if err := json.Unmarshal(data, &tx); err != nil || tx.State == "" {
@@ -73,7 +68,7 @@ func (c *Client) decodeTransaction(data []byte) (*Transaction, error) {
 	if ValidateVerifier(tx.Verifier) != nil { // RFC 7636 §4.1
 		return nil, &Error{Code: CodeMissingTransaction, Err: ErrNoTransaction, Description: "stored login transaction has a malformed code_verifier"}
 	}
-	tx.ReturnTo = SafeReturnTo(c.cfg.RedirectURI, tx.ReturnTo) // never an open redirect, even from a tampered store
+	tx.ReturnTo = SafeReturnTo(c.cfg.RedirectURI, tx.ReturnTo) // never an open redirect, even from tampered storage
 	return &tx, nil
 }
 
@@ -216,20 +211,6 @@ func ParseCallback(rawURL string) (*CallbackParams, error) {
 func hasResponseParams(raw string) bool {
 	q, _ := url.ParseQuery(raw)
 	return q.Has("code") || q.Has("error") || q.Has("state")
-}
-
-// IsCallback reports whether rawURL is an authorization response addressed
-// to the configured redirect URI.
-func (c *Client) IsCallback(rawURL string) bool {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return false
-	}
-	r, err := url.Parse(c.cfg.RedirectURI)
-	if err != nil || u.Scheme != r.Scheme || u.Host != r.Host || u.EscapedPath() != r.EscapedPath() {
-		return false
-	}
-	return hasResponseParams(u.RawQuery) || hasResponseParams(u.Fragment)
 }
 
 // checkCallback applies the authorization-response checks to p against tx.

@@ -99,9 +99,9 @@ func FuzzParseCallback(f *testing.F) {
 	})
 }
 
-// FuzzStoredTransaction feeds HandleCallback a stored transaction and a
-// callback query of any shape: the store is sessionStorage, outside our
-// memory. Whatever it holds, no token request is made unless the stored
+// FuzzStoredTransaction feeds HandleCallback a kept transaction and a
+// callback query of any shape: the host keeps the transaction outside our
+// memory. Whatever it holds, no token request is made unless the kept
 // state, verifier and age are sound and match the callback, and a return
 // path never leaves the origin.
 func FuzzStoredTransaction(f *testing.F) {
@@ -121,15 +121,18 @@ func FuzzStoredTransaction(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, stored []byte, query string) {
 		h := newHarness(t)
-		require.NoError(t, h.store.Save(context.Background(), stored))
-		returnTo, err := h.client.HandleCallback(context.Background(), hRedirect+"?"+query)
-		assert.False(t, h.store.has(), "the transaction is consumed whatever happens")
+		h.tx = append([]byte(nil), stored...) // a copy; nil when empty: the host has none
+		returnTo, err := h.handleCallback(hRedirect + "?" + query)
 		if err != nil {
 			requireTyped(t, err)
 			require.Empty(t, returnTo)
 		} else {
 			require.True(t, strings.HasPrefix(returnTo, "/") && !strings.HasPrefix(returnTo, "//"), "return path %q leaves the origin", returnTo)
 		}
+		sent := h.tokens.count()
+		_, err = h.client.HandleCallback(context.Background(), hRedirect+"?"+query, nil)
+		requireTyped(t, err, CodeMissingTransaction, CodeInvalidCallback)
+		require.Equal(t, sent, h.tokens.count(), "the transaction is consumed whatever happens")
 		if h.tokens.count() == 0 {
 			return
 		}

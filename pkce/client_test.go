@@ -12,7 +12,7 @@ func TestClientClose(t *testing.T) {
 	ctx := context.Background()
 	h := newHarness(t, func(cfg *Config) { cfg.Endpoints.Userinfo = "https://id.example/userinfo" })
 	callback := h.login(LoginOptions{}) // a pending login, to show the callback is refused too
-	_, err := h.client.HandleCallback(ctx, callback)
+	_, err := h.handleCallback(callback)
 	require.NoError(t, err)
 	callback = h.login(LoginOptions{})
 	require.Equal(t, 1, h.clock.pending(), "renewal scheduled")
@@ -30,8 +30,12 @@ func TestClientClose(t *testing.T) {
 	}{
 		{"Token", func() error { _, err := h.client.Token(ctx, TokenOptions{}); return err }},
 		{"Token forced", func() error { _, err := h.client.Token(ctx, TokenOptions{ForceRefresh: true}); return err }},
-		{"Login", func() error { _, err := h.client.Login(ctx, LoginOptions{}); return err }},
-		{"HandleCallback", func() error { _, err := h.client.HandleCallback(ctx, callback); return err }},
+		{"Login", func() error {
+			_, tx, err := h.client.Login(ctx, LoginOptions{})
+			assert.Nil(t, tx, "no transaction from a closed client")
+			return err
+		}},
+		{"HandleCallback", func() error { _, err := h.client.HandleCallback(ctx, callback, h.tx); return err }},
 		{"Userinfo", func() error { _, err := h.client.Userinfo(ctx); return err }},
 		{"Logout", func() error { _, err := h.client.Logout(ctx, LogoutOptions{Revoke: true}); return err }},
 	}
@@ -43,6 +47,6 @@ func TestClientClose(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 1, h.tokens.count(), "no request after Close: no refresh, no revocation, no exchange")
-	assert.True(t, h.store.has(), "the pending transaction is not consumed")
+	assert.False(t, h.client.consumed(queryOf(t, callback).Get("state")), "the pending transaction is not consumed")
 	assert.Len(t, h.eventTypes(), events, "Close emits nothing")
 }

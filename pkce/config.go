@@ -65,8 +65,7 @@ type Config struct {
 	// Never set it in production: tokens would cross the network in clear.
 	InsecureAllowHTTP bool
 
-	Transport Transport        // required
-	Store     TransactionStore // required for Login and HandleCallback
+	Transport Transport // required
 	// Now reads the clock; default wallClock (time.Now without its
 	// monotonic reading).
 	Now func() time.Time

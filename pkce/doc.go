@@ -2,7 +2,8 @@
 // Connect public-client logic for single-page apps, in pure Go.
 //
 // A Client runs the Authorization Code flow with PKCE (RFC 7636, S256 only):
-// Login builds the authorization request and saves a one-time Transaction;
+// Login builds the authorization request and returns its one-time
+// Transaction, which the host keeps and hands back to HandleCallback;
 // HandleCallback checks the authorization response (state, RFC 9207 iss),
 // exchanges the code and validates the ID token (OIDC Core 3.1.3.7); Token
 // hands out the access token, renewing it with the rotating refresh token
@@ -12,8 +13,9 @@
 //
 // The host plugs in what differs between a browser and a test: a Transport
 // (fetch in the browser, net/http natively via package httptransport), a
-// TransactionStore (sessionStorage), a clock (Config.Now, Config.AfterFunc)
-// and an event sink (Config.OnEvent). The package never imports syscall/js
+// clock (Config.Now, Config.AfterFunc) and an event sink (Config.OnEvent).
+// Where the transaction is kept between Login and HandleCallback is the
+// host's business, not the package's. The package never imports syscall/js
 // or net/http, so it builds unchanged for GOOS=js GOARCH=wasm.
 //
 // Every error a caller may branch on is an *Error with a stable Code;

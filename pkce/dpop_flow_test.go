@@ -69,7 +69,7 @@ func (h *harness) proofOf(i int, s *softSigner) map[string]any {
 
 func TestDPoPTokenRequestsCarryProofs(t *testing.T) {
 	h, s := newDPoPHarness(t, nil)
-	authURL, err := h.client.Login(context.Background(), LoginOptions{})
+	authURL, _, err := h.client.Login(context.Background(), LoginOptions{})
 	require.NoError(t, err)
 	jkt, err := s.PublicKey().Thumbprint()
 	require.NoError(t, err)
@@ -128,7 +128,7 @@ func TestDPoPTokenType(t *testing.T) {
 				}
 				return jsonResponse(200, r), nil
 			}
-			_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{}))
+			_, err := h.handleCallback(h.login(LoginOptions{}))
 			if tt.wantCode == "" {
 				require.NoError(t, err)
 				assert.True(t, h.client.Authenticated())
@@ -177,7 +177,7 @@ func TestDPoPTokenEndpointNonce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h, s := newDPoPHarness(t, func(h *harness, n int, _ *Request, _ url.Values) *Response { return tt.replies[n] })
-			_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{}))
+			_, err := h.handleCallback(h.login(LoginOptions{}))
 			assert.Equal(t, tt.wantCode, ErrorCode(err))
 			require.Equal(t, tt.wantCount, h.tokens.count())
 			for i, want := range tt.wantNonces {
@@ -322,7 +322,7 @@ func TestDPoPOffKeepsBearer(t *testing.T) {
 		}
 		return jsonResponse(200, h.tokenReply(n, form, 300)), nil
 	}
-	authURL, err := h.client.Login(context.Background(), LoginOptions{})
+	authURL, _, err := h.client.Login(context.Background(), LoginOptions{})
 	require.NoError(t, err)
 	assert.NotContains(t, queryOf(t, authURL), "dpop_jkt")
 	h.signIn()
@@ -443,7 +443,7 @@ func TestDPoPConfig(t *testing.T) {
 	}
 	t.Run("extraParams may not set dpop_jkt", func(t *testing.T) {
 		h := newHarness(t, func(c *Config) { c.DPoP = good })
-		_, err := h.client.Login(ctx, LoginOptions{ExtraParams: map[string]string{"dpop_jkt": "attacker"}})
+		_, _, err := h.client.Login(ctx, LoginOptions{ExtraParams: map[string]string{"dpop_jkt": "attacker"}})
 		assert.Equal(t, CodeInvalidConfig, ErrorCode(err))
 	})
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -15,28 +14,6 @@ import (
 	"github.com/mezzo-auth/mezzo/pkce"
 	"github.com/mezzo-auth/mezzo/pkce/httptransport"
 )
-
-// memoryStore keeps the login transaction; in the browser, jsbridge keeps
-// it in sessionStorage.
-type memoryStore struct {
-	mu   sync.Mutex
-	data []byte
-}
-
-func (s *memoryStore) Save(_ context.Context, d []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.data = d
-	return nil
-}
-
-func (s *memoryStore) Take(context.Context) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.data
-	s.data = nil
-	return d, nil
-}
 
 // exampleProvider stands in for the Intermezzo identity API: its ID tokens
 // are HS256, signed with a secret a public client cannot hold, so the
@@ -80,15 +57,15 @@ func Example() {
 		},
 		IDTokenSignature: pkce.SignatureTLS,
 		Transport:        httptransport.Transport{},
-		Store:            &memoryStore{},
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 
-	// 1. Send the user to the provider.
-	authURL, err := client.Login(ctx, pkce.LoginOptions{ReturnTo: "/inbox"})
+	// 1. Send the user to the provider, keeping the login's transaction
+	// until the user comes back (a browser keeps it in sessionStorage).
+	authURL, transaction, err := client.Login(ctx, pkce.LoginOptions{ReturnTo: "/inbox"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -104,8 +81,9 @@ func Example() {
 	resp.Body.Close()
 	callback := resp.Header.Get("Location")
 
-	// 3. Complete the login, then use the session.
-	returnTo, err := client.HandleCallback(ctx, callback)
+	// 3. Complete the login with the kept transaction, which serves this
+	// one callback; then use the session.
+	returnTo, err := client.HandleCallback(ctx, callback, transaction)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -20,7 +20,7 @@ func TestAuthorizationRequest(t *testing.T) {
 		c.Endpoints.Authorization = "https://id.example/authorize?tenant=t1"
 	})
 	maxAge := int64(300)
-	u, err := h.client.Login(context.Background(), LoginOptions{
+	u, data, err := h.client.Login(context.Background(), LoginOptions{
 		ReturnTo: "/inbox?x=1", Prompt: "login", LoginHint: "a@b.example", MaxAge: &maxAge,
 		ExtraParams: map[string]string{"acr_values": "mfa"},
 	})
@@ -42,7 +42,6 @@ func TestAuthorizationRequest(t *testing.T) {
 	assert.NotEqual(t, q.Get("state"), q.Get("nonce"))
 
 	var tx Transaction
-	data, _ := h.store.Take(context.Background())
 	require.NoError(t, jsonUnmarshal(data, &tx))
 	assert.Equal(t, q.Get("state"), tx.State)
 	assert.Equal(t, q.Get("nonce"), tx.Nonce)
@@ -76,9 +75,9 @@ func TestAuthorizationRequestRejectsOverrides(t *testing.T) {
 	h := newHarness(t)
 	for _, k := range []string{"state", "nonce", "code_challenge", "code_challenge_method", "redirect_uri", "client_id", "response_type", "scope", "prompt", "max_age"} {
 		t.Run(k, func(t *testing.T) {
-			_, err := h.client.Login(context.Background(), LoginOptions{ExtraParams: map[string]string{k: "x"}})
+			_, tx, err := h.client.Login(context.Background(), LoginOptions{ExtraParams: map[string]string{k: "x"}})
 			assert.Equal(t, CodeInvalidConfig, ErrorCode(err))
-			assert.False(t, h.store.has(), "nothing saved")
+			assert.Nil(t, tx, "no transaction to keep")
 		})
 	}
 }
@@ -86,10 +85,11 @@ func TestAuthorizationRequestRejectsOverrides(t *testing.T) {
 func TestHandleCallbackExchangesCode(t *testing.T) {
 	h := newHarness(t)
 	callback := h.login(LoginOptions{ReturnTo: "/inbox"})
-	returnTo, err := h.client.HandleCallback(context.Background(), callback)
+	returnTo, err := h.handleCallback(callback)
 	require.NoError(t, err)
 	assert.Equal(t, "/inbox", returnTo)
-	assert.False(t, h.store.has(), "transaction consumed")
+	_, err = h.client.HandleCallback(context.Background(), callback, nil)
+	assert.ErrorIs(t, err, ErrReplayedCallback, "transaction consumed")
 
 	require.Equal(t, 1, h.tokens.count())
 	req := h.tokens.requests[0]
@@ -125,7 +125,7 @@ func TestHandleCallbackRejections(t *testing.T) {
 		wantErr  error
 	}{
 		{"no transaction", func(_ *testing.T, s *setup) string {
-			_, _ = s.h.store.Take(context.Background())
+			s.h.tx = nil // the host has none
 			return s.callback
 		}, CodeMissingTransaction, ErrNoTransaction},
 		{"transaction expired", func(_ *testing.T, s *setup) string {
@@ -167,7 +167,7 @@ func TestHandleCallbackRejections(t *testing.T) {
 			return hRedirect + "?error=login_required&state=" + url.QueryEscape(u.Query().Get("state"))
 		}, "login_required", ErrProviderError},
 		{"replayed callback", func(t *testing.T, s *setup) string {
-			_, err := s.h.client.HandleCallback(context.Background(), s.callback)
+			_, err := s.h.handleCallback(s.callback)
 			require.NoError(t, err)
 			s.h.tokens.mu.Lock()
 			s.h.tokens.forms, s.h.tokens.requests = nil, nil
@@ -180,23 +180,31 @@ func TestHandleCallbackRejections(t *testing.T) {
 			h := newHarness(t)
 			s := &setup{h: h, callback: h.login(LoginOptions{})}
 			target := tt.prepare(t, s)
-			_, err := h.client.HandleCallback(context.Background(), target)
+			_, err := h.handleCallback(target)
 			require.Error(t, err)
 			assert.Equal(t, tt.wantCode, ErrorCode(err))
 			assert.ErrorIs(t, err, tt.wantErr)
 			assert.Equal(t, 0, h.tokens.count(), "no token request after a rejection")
-			assert.False(t, h.store.has(), "the transaction is consumed whatever the outcome")
 			assert.NotContains(t, err.Error(), "code-1", "errors never echo the code")
 			if tt.name != "replayed callback" {
 				assert.False(t, h.client.Authenticated())
 			}
+			// The transaction is consumed whatever the outcome: the same
+			// callback without it is a replay, unless none was handed over.
+			_, err = h.client.HandleCallback(context.Background(), s.callback, nil)
+			if tt.wantErr == ErrNoTransaction {
+				assert.ErrorIs(t, err, ErrNoTransaction, "nothing was handed over, nothing consumed")
+			} else {
+				assert.ErrorIs(t, err, ErrReplayedCallback, "the transaction is consumed whatever the outcome")
+			}
+			assert.Equal(t, 0, h.tokens.count(), "no token request for the replay either")
 		})
 	}
 	t.Run("provider error carries description and uri", func(t *testing.T) {
 		h := newHarness(t)
 		cb := h.login(LoginOptions{})
 		u, _ := url.Parse(cb)
-		_, err := h.client.HandleCallback(context.Background(), hRedirect+"?error=access_denied&error_description=User+said+no&error_uri=https%3A%2F%2Fid.example%2Fe&state="+url.QueryEscape(u.Query().Get("state")))
+		_, err := h.handleCallback(hRedirect + "?error=access_denied&error_description=User+said+no&error_uri=https%3A%2F%2Fid.example%2Fe&state=" + url.QueryEscape(u.Query().Get("state")))
 		var e *Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, "User said no", e.Description)
@@ -205,7 +213,7 @@ func TestHandleCallbackRejections(t *testing.T) {
 	t.Run("iss equal is accepted", func(t *testing.T) {
 		h := newHarness(t)
 		h.client.issRequired = true
-		_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{})+"&iss="+url.QueryEscape(hIssuer))
+		_, err := h.handleCallback(h.login(LoginOptions{}) + "&iss=" + url.QueryEscape(hIssuer))
 		require.NoError(t, err)
 	})
 }
@@ -243,7 +251,7 @@ func TestHandleCallbackTokenReplyRejections(t *testing.T) {
 				}
 				return jsonResponse(status, r), nil
 			}
-			_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{}))
+			_, err := h.handleCallback(h.login(LoginOptions{}))
 			assert.Equal(t, tt.wantCode, ErrorCode(err), "%v", err)
 			assert.False(t, h.client.Authenticated(), "a rejected reply leaves no session")
 			assert.Nil(t, h.client.Claims())
@@ -260,7 +268,7 @@ func TestHandleCallbackMaxAge(t *testing.T) {
 			r["id_token"] = h.idToken(map[string]any{"auth_time": h.clock.Now().Add(-10 * time.Minute).Unix()})
 			return jsonResponse(200, r), nil
 		}
-		_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{MaxAge: &maxAge}))
+		_, err := h.handleCallback(h.login(LoginOptions{MaxAge: &maxAge}))
 		assert.Equal(t, CodeInvalidIDToken, ErrorCode(err))
 	})
 	t.Run("auth_time missing", func(t *testing.T) {
@@ -270,12 +278,12 @@ func TestHandleCallbackMaxAge(t *testing.T) {
 			r["id_token"] = h.idToken(map[string]any{"auth_time": nil})
 			return jsonResponse(200, r), nil
 		}
-		_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{MaxAge: &maxAge}))
+		_, err := h.handleCallback(h.login(LoginOptions{MaxAge: &maxAge}))
 		assert.Equal(t, CodeInvalidIDToken, ErrorCode(err))
 	})
 	t.Run("auth_time recent", func(t *testing.T) {
 		h := newHarness(t)
-		_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{MaxAge: &maxAge}))
+		_, err := h.handleCallback(h.login(LoginOptions{MaxAge: &maxAge}))
 		assert.NoError(t, err)
 	})
 }
@@ -317,7 +325,7 @@ func TestHandleCallbackFetchesKeysDuringExchange(t *testing.T) {
 		r["id_token"] = idToken
 		return jsonResponse(200, r), nil
 	}
-	_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{}))
+	_, err := h.handleCallback(h.login(LoginOptions{}))
 	require.NoError(t, err)
 	assert.Equal(t, 1, jwksRequests, "one key fetch, shared by the exchange and the signature check")
 	assert.Equal(t, "user-1", h.client.Claims()["sub"])

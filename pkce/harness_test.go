@@ -103,33 +103,6 @@ func (c *fakeClock) pending() int {
 	return n
 }
 
-// memStore is an in-memory TransactionStore.
-type memStore struct {
-	mu   sync.Mutex
-	data []byte
-}
-
-func (s *memStore) Save(_ context.Context, d []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.data = append([]byte(nil), d...)
-	return nil
-}
-
-func (s *memStore) Take(context.Context) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.data
-	s.data = nil
-	return d, nil
-}
-
-func (s *memStore) has() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.data != nil
-}
-
 // tokenEndpoint is a scripted token endpoint: reply decides each answer and
 // every request is recorded for exact assertions.
 type tokenEndpoint struct {
@@ -180,7 +153,7 @@ const (
 type harness struct {
 	t      *testing.T
 	clock  *fakeClock
-	store  *memStore
+	tx     []byte // the transaction of the last login, kept as a host keeps it
 	tokens *tokenEndpoint
 	client *Client
 	nonce  string
@@ -191,7 +164,7 @@ type harness struct {
 
 func newHarness(t *testing.T, mutate ...func(*Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: newFakeClock(), store: &memStore{}, tokens: &tokenEndpoint{}}
+	h := &harness{t: t, clock: newFakeClock(), tokens: &tokenEndpoint{}}
 	h.tokens.reply = func(n int, form url.Values) (*Response, error) {
 		return jsonResponse(200, h.tokenReply(n, form, 300)), nil
 	}
@@ -199,8 +172,7 @@ func newHarness(t *testing.T, mutate ...func(*Config)) *harness {
 		ClientID: hClientID, RedirectURI: hRedirect, Issuer: hIssuer,
 		Endpoints:        Endpoints{Authorization: "https://id.example/authorize", Token: "https://id.example/api/id/v1/auth/token", Revocation: "https://id.example/revoke", EndSession: "https://id.example/logout"},
 		IDTokenSignature: SignatureTLS,
-		Transport:        h.tokens, Store: h.store,
-		Now: h.clock.Now, AfterFunc: h.clock.AfterFunc,
+		Transport:        h.tokens, Now: h.clock.Now, AfterFunc: h.clock.AfterFunc,
 		Retry: RetryPolicy{Sleep: func(_ context.Context, d time.Duration) error {
 			h.mu.Lock()
 			h.sleeps = append(h.sleeps, d)
@@ -252,11 +224,14 @@ func (h *harness) tokenReply(n int, form url.Values, ttl int) map[string]any {
 	return r
 }
 
-// login runs Login and returns the callback URL the provider would send.
+// login runs Login, keeps its transaction in h.tx and returns the callback
+// URL the provider would send.
 func (h *harness) login(opts LoginOptions) string {
 	h.t.Helper()
-	u, err := h.client.Login(context.Background(), opts)
+	u, tx, err := h.client.Login(context.Background(), opts)
 	require.NoError(h.t, err)
+	require.NotEmpty(h.t, tx)
+	h.tx = tx
 	parsed, err := url.Parse(u)
 	require.NoError(h.t, err)
 	q := parsed.Query()
@@ -264,10 +239,18 @@ func (h *harness) login(opts LoginOptions) string {
 	return hRedirect + "?code=code-1&state=" + url.QueryEscape(q.Get("state"))
 }
 
+// handleCallback hands the kept transaction to HandleCallback, as a host
+// does: once, dropping it as it goes (nil when none is kept).
+func (h *harness) handleCallback(rawURL string) (string, error) {
+	tx := h.tx
+	h.tx = nil
+	return h.client.HandleCallback(context.Background(), rawURL, tx)
+}
+
 // signIn completes a whole login; the session holds at-1 / rt-1.
 func (h *harness) signIn() {
 	h.t.Helper()
-	_, err := h.client.HandleCallback(context.Background(), h.login(LoginOptions{}))
+	_, err := h.handleCallback(h.login(LoginOptions{}))
 	require.NoError(h.t, err)
 }
 
@@ -291,11 +274,12 @@ func queryOf(t testing.TB, rawURL string) url.Values {
 	return u.Query()
 }
 
-// stableCodes are errors.go's codes, the ones mezzo itself gives: read from
-// its Code… constants, so a code added there is known here with no list to
+// stableCodes are the core's codes, the ones mezzo itself gives: read from
+// the Code… constants that names_gen.go declares (generated from
+// api/names.json), so a code added there is known here with no list to
 // keep in step.
 var stableCodes = sync.OnceValues(func() ([]string, error) {
-	f, err := parser.ParseFile(token.NewFileSet(), "errors.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), "names_gen.go", nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +297,7 @@ var stableCodes = sync.OnceValues(func() ([]string, error) {
 				}
 				lit, ok := v.Values[i].(*ast.BasicLit)
 				if !ok || lit.Kind != token.STRING {
-					return nil, fmt.Errorf("errors.go: %s is not a string literal", name.Name)
+					return nil, fmt.Errorf("names_gen.go: %s is not a string literal", name.Name)
 				}
 				code, err := strconv.Unquote(lit.Value)
 				if err != nil {
@@ -324,7 +308,7 @@ var stableCodes = sync.OnceValues(func() ([]string, error) {
 		}
 	}
 	if len(codes) == 0 {
-		return nil, errors.New("errors.go declares no Code… constant")
+		return nil, errors.New("names_gen.go declares no Code… constant")
 	}
 	return codes, nil
 })
@@ -352,7 +336,7 @@ func requireTyped(t testing.TB, err error, codes ...string) {
 	t.Fatalf("error code %q is none of %v: %v", e.Code, codes, err)
 }
 
-// TestStableCodes: the codes requireTyped accepts are errors.go's (a sample
+// TestStableCodes: the codes requireTyped accepts are names_gen.go's (a sample
 // of its constants, by value, the first and the last among them), each once,
 // and no provider's.
 func TestStableCodes(t *testing.T) {

@@ -25,12 +25,11 @@ func TestEmbeddedLoginUsesSilentRedirectURI(t *testing.T) {
 	assert.Equal(t, "none", q.Get("prompt"))
 	assert.Equal(t, hSilentRedirect, tx.RedirectURI)
 
-	// Through the store, as the bridge does, and back through the callback.
+	// Encoded and kept, as Login and the host do, and back through the callback.
 	data, err := json.Marshal(tx)
 	require.NoError(t, err)
-	require.NoError(t, h.store.Save(context.Background(), data))
 	h.nonce = tx.Nonce
-	_, err = h.client.HandleCallback(context.Background(), hSilentRedirect+"?code=code-1&state="+url.QueryEscape(tx.State))
+	_, err = h.client.HandleCallback(context.Background(), hSilentRedirect+"?code=code-1&state="+url.QueryEscape(tx.State), data)
 	require.NoError(t, err)
 	assert.Equal(t, hSilentRedirect, h.tokens.form(0).Get("redirect_uri"), "the exchange repeats the request's redirect_uri")
 	assert.True(t, h.client.Authenticated())
@@ -58,8 +57,7 @@ func TestTransactionForAnotherRedirectURIRefused(t *testing.T) {
 	require.NoError(t, err)
 	tx.RedirectURI = "https://app.example/elsewhere"
 	data, _ := json.Marshal(tx)
-	require.NoError(t, h.store.Save(context.Background(), data))
-	_, err = h.client.HandleCallback(context.Background(), hSilentRedirect+"?code=code-1&state="+url.QueryEscape(tx.State))
+	_, err = h.client.HandleCallback(context.Background(), hSilentRedirect+"?code=code-1&state="+url.QueryEscape(tx.State), data)
 	assert.Equal(t, CodeMissingTransaction, ErrorCode(err))
 	assert.Zero(t, h.tokens.count(), "no token request")
 }

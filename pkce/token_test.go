@@ -143,7 +143,7 @@ func TestProviderErrorQuotingACredentialIsWithheld(t *testing.T) {
 				h.signIn()
 				_, err = h.client.Token(context.Background(), TokenOptions{ForceRefresh: true})
 			} else {
-				_, err = h.client.HandleCallback(context.Background(), h.login(LoginOptions{}))
+				_, err = h.handleCallback(h.login(LoginOptions{}))
 			}
 			require.NotEmpty(t, sent)
 			var e *Error
