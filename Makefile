@@ -17,7 +17,7 @@ FUZZTIME    ?= 10000x
 # mezzo.wasm by ~90 KB after brotli (see `make size`).
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=crypto/...= -gcflags=math/big=
 
-.PHONY: all build deps demo test lint test-go test-fuzz test-wasm test-node test-types test-browser test-package package size size-report counts bench bench-readme fuzz clean
+.PHONY: all build deps demo names test lint test-go test-fuzz test-wasm test-node test-types test-browser test-package package size size-report counts bench bench-readme fuzz clean
 
 all: build
 
@@ -49,13 +49,19 @@ $(DIST)/wasm_exec.js: $(GOROOT)/lib/wasm/wasm_exec.js
 	@mkdir -p $(DIST)
 	cp $< $@
 
-# The loaders and the worker script carry the same VERSION as mezzo.wasm:
-# a SharedWorker is named after it, and pages and workers of two versions
-# refuse each other's calls.
+# The loaders and the worker script, bundled from web/src/ by esbuild (one
+# entry each, minified, with source maps), carry the same VERSION as
+# mezzo.wasm: a SharedWorker is named after it, and pages and workers of
+# two versions refuse each other's calls.
 # The worker script starts with Go's wasm_exec.js, unmodified.
-$(DIST)/mezzo.js $(DIST)/mezzo.mjs $(DIST)/mezzo-worker.js &: $(wildcard web/src/*.js) scripts/build/build-loaders.mjs $(DIST)/wasm_exec.js $(DIST)/.version
+$(DIST)/mezzo.js $(DIST)/mezzo.mjs $(DIST)/mezzo-worker.js &: $(shell find web/src -name '*.js') scripts/build/build-loaders.mjs $(DIST)/wasm_exec.js $(DIST)/.version $(NPM_STAMP)
 	@mkdir -p $(DIST)
 	node scripts/build/build-loaders.mjs $(DIST) '$(VERSION)'
+
+## names: rewrite what api/names.json generates (Go's codes, events, option
+## and method names; web/src/names.js; mezzo.d.ts's generated regions)
+names:
+	node scripts/build/gen-names.mjs
 
 ## package: the npm package (web/npm/package.json) as build/<name>-<version>.tgz
 PACKAGE_DIR := build
@@ -106,8 +112,10 @@ demo: build $(NPM_STAMP)
 test: lint test-go test-fuzz test-wasm build size test-types test-node test-browser test-package
 	@echo "make test: all suites passed"
 
+# lint fails first when a file generated from api/names.json is stale.
 lint:
-	@out=$$(gofmt -l pkce jsbridge wasm); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	node scripts/build/gen-names.mjs --check
+	@out=$$(gofmt -l pkce jsbridge wasm checks); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 	GOBIN=$(CURDIR)/.cache/bin $(GO) install $(STATICCHECK)

@@ -1,77 +1,119 @@
-// Wraps web/src/ into the loaders and the worker script:
-//   mezzo.js        — loader.js + rpc.js as a classic script; <script src=".../mezzo.js">
-//                     defines globalThis.mezzo (and module.exports when node require()s it);
-//   mezzo.mjs       — the same as an ES module exporting createClient, MezzoError, preload
+// Bundles web/src/ (ES modules) with esbuild into the three files a site
+// serves, one entry each (web/src/entries/), each with only the code it runs,
+// minified, with a source map beside it:
+//   mezzo.js        — the classic script; <script src=".../mezzo.js"> defines
+//                     globalThis.mezzo (and module.exports when node require()s it);
+//   mezzo.mjs       — the ES module exporting createClient, MezzoError, preload
 //                     and runtimeStats;
-//   mezzo-worker.js — Go's wasm_exec.js (unmodified, first) + loader.js + rpc.js +
-//                     worker.js as a classic worker script: the runtime half, the
-//                     same code the page host runs, serving pages. With Go's glue
-//                     inside, a worker fetches one script, wherever a bundler put it.
-// Each gets `base` (where it came from), ASSETS (where its files are when
-// no option says otherwise) and VERSION (mezzo's version, as the Go
-// module's main.version: the Makefile passes the same value to both).
-// The ES module names its files with literal `new URL('./…',
-// import.meta.url)` expressions, the form Vite and webpack 5 recognise:
-// a bundle then emits the module, the worker and Go's glue as assets and
-// rewrites the URLs. The classic scripts find them next to themselves.
+//   mezzo-worker.js — Go's wasm_exec.js (unmodified, first) and the runtime half
+//                     as a classic worker script, serving pages: no page-only code.
+// Every bundle carries VERSION (web/src/version.js, bundled with the version
+// given here: the Makefile passes the same value to the Go module's
+// main.version) and starts with a comment naming it.
 // Usage: node scripts/build/build-loaders.mjs <outdir> [version]
 // (<outdir> must already hold wasm_exec.js.)
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { decodeVlq, encodeVlq } from './source-map.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const out = path.resolve(process.argv[2] ?? path.join(repo, 'web/dist'));
 const version = process.argv[3] ?? 'dev';
 // rpc.js checks versions against this form; a build must not make one it refuses.
 if (!/^[\x21-\x7e]{1,64}$/.test(version)) throw new Error(`version ${JSON.stringify(version)}: 1 to 64 printable characters, no spaces`);
-const src = (name) => readFileSync(path.join(repo, 'web/src', name), 'utf8');
-const page = `${src('loader.js')}\n${src('rpc.js')}`;
-const header = '// Generated from web/src/ by scripts/build/build-loaders.mjs — do not edit.\n';
-const versionLine = `const VERSION = ${JSON.stringify(version)};`;
-const wasmExec = readFileSync(path.join(out, 'wasm_exec.js'), 'utf8');
-const nearby = 'const ASSETS = {}; // next to this script (resolveUrl)';
+const entries = path.join(repo, 'web/src/entries');
+const versionFile = path.join(repo, 'web/src/version.js');
+const header = `// mezzo ${version}. Bundled from web/src/ by scripts/build/build-loaders.mjs — do not edit.`;
 
-const classic = `${header}(function () {
-'use strict';
-// Where this script came from: the page's <script> element, or node's file.
-const base = (typeof document !== 'undefined' && document.currentScript && document.currentScript.src)
-  || (typeof __filename === 'string' ? require('node:url').pathToFileURL(__filename).href : undefined)
-  || (typeof location !== 'undefined' ? location.href : undefined);
-${nearby}
-${versionLine}
-${page}
-const mezzo = Object.freeze({ createClient, MezzoError, preload, runtimeStats });
-globalThis.mezzo = mezzo;
-if (typeof module === 'object' && module && module.exports) module.exports = mezzo;
-})();
-`;
-
-const esm = `${header}const base = import.meta.url;
-// Literal, so that bundlers emit these files and rewrite the URLs.
-const ASSETS = {
-  'mezzo.wasm': new URL('./mezzo.wasm', import.meta.url).href,
-  'mezzo-worker.js': new URL('./mezzo-worker.js', import.meta.url).href,
-  'wasm_exec.js': new URL('./wasm_exec.js', import.meta.url).href,
+/** withVersion bundles web/src/version.js as the one line that says this build's version. */
+const withVersion = {
+  name: 'mezzo-version',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]version\.js$/ }, (args) => (path.resolve(args.path) === versionFile
+      ? { contents: `export const VERSION = ${JSON.stringify(version)};\n`, loader: 'js' }
+      : undefined));
+  },
 };
-${versionLine}
-${page}
-export { createClient, MezzoError, preload, runtimeStats };
-export default Object.freeze({ createClient, MezzoError, preload, runtimeStats });
-`;
 
-const worker = `${header}${wasmExec}
-(function () {
-'use strict';
-const base = self.location.href;
-${nearby}
-${versionLine}
-${page}
-${src('worker.js')}
-})();
-`;
+const common = {
+  bundle: true,
+  minify: true,
+  sourcemap: 'linked',
+  sourcesContent: true,
+  legalComments: 'none',
+  target: 'es2022',
+  platform: 'browser',
+  external: ['node:*'], // node's modules, imported only where node runs the loader
+  plugins: [withVersion],
+  logLevel: 'warning',
+};
 
+// The classic script is also what node require()s (the test suites): node's
+// `module` is known only outside the bundle, which would take a free
+// `module` for its own.
+const classicFooter = "if (typeof module === 'object' && module && module.exports) module.exports = globalThis.mezzo;";
+
+// The comments that tell an app's bundler to leave the loader's one import
+// of a run-time URL (Go's glue, in runtime.js) alone. esbuild's minifier
+// drops comments, so they are put back after it, and the source map's
+// columns moved by as much (see keepImportComments).
+const IMPORT_COMMENTS = '/* webpackIgnore: true */ /* @vite-ignore */ ';
+const RUNTIME_IMPORT = /\bimport\((?=[A-Za-z_$][\w$]*\))/g;
+
+/**
+ * keepImportComments inserts IMPORT_COMMENTS into every import of a
+ * run-time URL in code, and moves the generated columns of map's mappings
+ * after each insertion on its line, so that the map still points where it
+ * did. It fails unless it finds exactly want such imports.
+ */
+function keepImportComments(code, map, want, file) {
+  const lineStarts = [0];
+  for (let i = code.indexOf('\n'); i >= 0; i = code.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const inserts = [...code.matchAll(RUNTIME_IMPORT)].map((m) => {
+    const at = m.index + m[0].length;
+    let line = lineStarts.length - 1;
+    while (lineStarts[line] > at) line--;
+    return { at, line, column: at - lineStarts[line] };
+  });
+  if (inserts.length !== want) throw new Error(`${file}: ${inserts.length} imports of a run-time URL, expected ${want}`);
+  const lines = map.mappings.split(';');
+  for (const { line, column } of inserts) {
+    let generated = 0;
+    let moved = 0;
+    lines[line] = lines[line].split(',').map((segment) => {
+      if (segment === '') return segment;
+      const fields = decodeVlq(segment);
+      generated += fields[0];
+      const column2 = generated >= column ? generated + IMPORT_COMMENTS.length : generated;
+      fields[0] = column2 - moved;
+      moved = column2;
+      return encodeVlq(fields);
+    }).join(',');
+  }
+  map.mappings = lines.join(';');
+  let text = code;
+  for (const { at } of [...inserts].reverse()) text = text.slice(0, at) + IMPORT_COMMENTS + text.slice(at);
+  return text;
+}
+
+/** bundle builds one entry to outfile and outfile.map. */
+async function bundle(entry, outfile, format, banner, footer = '') {
+  const result = await esbuild.build({ ...common, entryPoints: [path.join(entries, entry)], format, outfile, banner: { js: banner }, footer: { js: footer }, write: false });
+  const js = result.outputFiles.find((f) => f.path === outfile);
+  const mapFile = result.outputFiles.find((f) => f.path === `${outfile}.map`);
+  const map = JSON.parse(mapFile.text);
+  const code = keepImportComments(js.text, map, 1, path.basename(outfile));
+  writeFileSync(outfile, code);
+  writeFileSync(`${outfile}.map`, JSON.stringify(map));
+}
+
+const wasmExec = readFileSync(path.join(out, 'wasm_exec.js'), 'utf8');
 mkdirSync(out, { recursive: true });
-writeFileSync(path.join(out, 'mezzo.js'), classic);
-writeFileSync(path.join(out, 'mezzo.mjs'), esm);
-writeFileSync(path.join(out, 'mezzo-worker.js'), worker);
+await Promise.all([
+  bundle('classic.js', path.join(out, 'mezzo.js'), 'iife', header, classicFooter),
+  bundle('module.js', path.join(out, 'mezzo.mjs'), 'esm', header),
+  // Go's glue first, unmodified: it defines globalThis.Go for the runtime.
+  bundle('worker.js', path.join(out, 'mezzo-worker.js'), 'iife', `${header}\n${wasmExec}`),
+]);

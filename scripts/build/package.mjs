@@ -43,9 +43,19 @@ if (JSON.stringify(listed) !== JSON.stringify([...shipped].sort())) {
 const stage = path.join(outdir, 'npm');
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
+// The bundles ship without their source maps (web/dist/ has them, for a
+// site that serves mezzo itself): an app's bundler makes its own.
+const MAPPED = ['mezzo.mjs', 'mezzo.js', 'mezzo-worker.js'];
 for (const [name, src] of Object.entries(SOURCES)) {
   if (!existsSync(src)) throw new Error(`${src} is missing: run make build`);
-  copyFileSync(src, path.join(stage, name));
+  if (MAPPED.includes(name)) {
+    const text = readFileSync(src, 'utf8');
+    const unmapped = text.replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, '\n');
+    if (unmapped === text) throw new Error(`${src} names no source map: is it built by scripts/build/build-loaders.mjs?`);
+    writeFileSync(path.join(stage, name), unmapped);
+  } else {
+    copyFileSync(src, path.join(stage, name));
+  }
 }
 writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify({ ...manifest, version }, null, 2)}\n`);
 const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', outdir], { cwd: stage, encoding: 'utf8' }));

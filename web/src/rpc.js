@@ -1,9 +1,7 @@
 // rpc.js — the one RPC layer between the page half of mezzo and its runtime
 // half (a SharedWorker, a dedicated Worker, or the page itself), written
-// once. The build concatenates it with the other web/src files into the
-// classic script, the ES module and the worker script, so it is plain
-// top-level declarations, every name prefixed rpc/RPC_, and it uses
-// MezzoError (defined by loader.js) without defining it.
+// once: the page's connection to a worker (host-remote.js) and the worker's
+// server (host-worker.js) both use it.
 //
 // Transport: `port` is anything with postMessage(data) and
 // addEventListener('message' | 'messageerror', listener): a MessagePort (a
@@ -86,10 +84,13 @@
 // fixed phrase, of every message dropped as invalid (for tests and
 // diagnostics); it is never given the message.
 
-const RPC_PROTOCOL = 'mezzo-rpc/1';
-const RPC_DEFAULT_TIMEOUT_MS = 65000; // pkce.CallTimeout (60 s) and a margin: see rpcClient
+import { MezzoError, closedError } from './errors.js';
+import { Code } from './names.js';
+
+export const RPC_PROTOCOL = 'mezzo-rpc/1';
+export const RPC_DEFAULT_TIMEOUT_MS = 65000; // pkce.CallTimeout (60 s) and a margin: see rpcClient
 const RPC_MAX_TIMEOUT_MS = 2147483647; // setTimeout's limit
-const RPC_MAX_DESCRIPTION = 1000;
+export const RPC_MAX_DESCRIPTION = 1000;
 const RPC_KINDS = ['call', 'result', 'error', 'event'];
 /** Method and event names. */
 const RPC_NAME = /^[A-Za-z][\w.:-]{0,63}$/;
@@ -99,7 +100,7 @@ const RPC_VERSION = /^[\x21-\x7e]{1,64}$/;
 const RPC_CODE = /^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
 
 /** rpcIsPlainObject reports whether v is an object of Object.prototype or of no prototype. */
-function rpcIsPlainObject(v) {
+export function rpcIsPlainObject(v) {
   if (v === null || typeof v !== 'object') return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
@@ -154,18 +155,18 @@ function rpcReport(hook, ...args) {
 /** rpcCheckOptions throws invalid_argument for options an rpcClient or rpcServer cannot work with. */
 function rpcCheckOptions(port, options, what) {
   if (!port || typeof port.postMessage !== 'function' || typeof port.addEventListener !== 'function') {
-    throw new MezzoError('invalid_argument', `${what}: port must have postMessage and addEventListener`);
+    throw new MezzoError(Code.InvalidArgument, `${what}: port must have postMessage and addEventListener`);
   }
   if (!options || typeof options.version !== 'string' || !RPC_VERSION.test(options.version)) {
-    throw new MezzoError('invalid_argument', `${what}: version must be a string of 1 to 64 printable characters`);
+    throw new MezzoError(Code.InvalidArgument, `${what}: version must be a string of 1 to 64 printable characters`);
   }
   for (const hook of ['onEvent', 'onDead', 'onInvalid']) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function') {
-      throw new MezzoError('invalid_argument', `${what}: ${hook} must be a function`);
+      throw new MezzoError(Code.InvalidArgument, `${what}: ${hook} must be a function`);
     }
   }
   if (options.origin !== undefined && typeof options.origin !== 'string') {
-    throw new MezzoError('invalid_argument', `${what}: origin must be a string`);
+    throw new MezzoError(Code.InvalidArgument, `${what}: origin must be a string`);
   }
 }
 
@@ -202,11 +203,11 @@ function rpcListen(port, options, onMessage) {
 }
 
 /** rpcClient is the calling side: see the top of this file. */
-function rpcClient(port, options) {
+export function rpcClient(port, options) {
   rpcCheckOptions(port, options, 'rpcClient');
   const { version, onEvent, onDead } = options;
   const timeoutMs = options.timeoutMs === undefined ? RPC_DEFAULT_TIMEOUT_MS : options.timeoutMs;
-  if (!rpcTimeoutOk(timeoutMs)) throw new MezzoError('invalid_argument', `rpcClient: timeoutMs must be a number of milliseconds in (0, ${RPC_MAX_TIMEOUT_MS}]`);
+  if (!rpcTimeoutOk(timeoutMs)) throw new MezzoError(Code.InvalidArgument, `rpcClient: timeoutMs must be a number of milliseconds in (0, ${RPC_MAX_TIMEOUT_MS}]`);
   const pending = new Map(); // id → { method, resolve, reject, timer }
   let nextId = 1;
   let ended = null; // () => MezzoError: why every call now fails
@@ -236,7 +237,7 @@ function rpcClient(port, options) {
     let f = null;
     try { f = rpcErrorFields(msg.error); } catch { f = null; }
     p.reject(f ? new MezzoError(f.code, f.description, f.status)
-      : new MezzoError('internal_error', `the runtime answered ${p.method} with a malformed error`));
+      : new MezzoError(Code.InternalError, `the runtime answered ${p.method} with a malformed error`));
     return undefined;
   });
 
@@ -250,39 +251,39 @@ function rpcClient(port, options) {
     call(method, params, callOptions) {
       if (ended) return Promise.reject(ended());
       if (typeof method !== 'string' || !RPC_NAME.test(method)) {
-        return Promise.reject(new MezzoError('invalid_argument', 'method must be a name of letters, digits and _.:-'));
+        return Promise.reject(new MezzoError(Code.InvalidArgument, 'method must be a name of letters, digits and _.:-'));
       }
       if (!rpcParamsOk(params)) {
-        return Promise.reject(new MezzoError('invalid_argument', `the params of ${method} must be a plain object, an array or undefined`));
+        return Promise.reject(new MezzoError(Code.InvalidArgument, `the params of ${method} must be a plain object, an array or undefined`));
       }
       const ms = callOptions?.timeoutMs === undefined ? timeoutMs : callOptions.timeoutMs;
       if (!rpcTimeoutOk(ms)) {
-        return Promise.reject(new MezzoError('invalid_argument', `timeoutMs must be a number of milliseconds in (0, ${RPC_MAX_TIMEOUT_MS}]`));
+        return Promise.reject(new MezzoError(Code.InvalidArgument, `timeoutMs must be a number of milliseconds in (0, ${RPC_MAX_TIMEOUT_MS}]`));
       }
       const id = nextId++;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           pending.delete(id);
-          reject(new MezzoError('timeout', `the runtime did not answer ${method} within ${ms} ms`));
+          reject(new MezzoError(Code.Timeout, `the runtime did not answer ${method} within ${ms} ms`));
         }, ms);
         pending.set(id, { method, resolve, reject, timer });
         try {
           port.postMessage({ protocol: RPC_PROTOCOL, version, kind: 'call', id, method, params });
         } catch {
           settle(id);
-          reject(new MezzoError('invalid_argument', `the params of ${method} cannot be sent: only plain data crosses`));
+          reject(new MezzoError(Code.InvalidArgument, `the params of ${method} cannot be sent: only plain data crosses`));
         }
       });
     },
     dead(description) {
       if (ended) return;
       const why = typeof description === 'string' && description ? rpcCut(description) : 'the mezzo runtime is gone';
-      end(() => new MezzoError('runtime_exited', why));
+      end(() => new MezzoError(Code.RuntimeExited, why));
       rpcReport(onDead, ended());
     },
     close() {
       if (ended) return;
-      end(() => new MezzoError('client_closed', 'this client was closed; create a new one'));
+      end(closedError);
     },
     pendingCount() {
       return pending.size;
@@ -291,10 +292,10 @@ function rpcClient(port, options) {
 }
 
 /** rpcServer is the answering side: see the top of this file. */
-function rpcServer(port, options) {
+export function rpcServer(port, options) {
   rpcCheckOptions(port, options, 'rpcServer');
   const { version, handlers } = options;
-  if (handlers === null || typeof handlers !== 'object') throw new MezzoError('invalid_argument', 'rpcServer: handlers must be an object of functions');
+  if (handlers === null || typeof handlers !== 'object') throw new MezzoError(Code.InvalidArgument, 'rpcServer: handlers must be an object of functions');
   let closed = false;
 
   const post = (msg) => {
@@ -313,23 +314,23 @@ function rpcServer(port, options) {
     if (typeof msg.version !== 'string' || !RPC_VERSION.test(msg.version)) return invalid('call without a version');
     if (msg.version !== version) {
       invalid('another version');
-      return fail(id, msg.version, 'runtime_unavailable', `this mezzo runtime is version ${version}, the page is version ${msg.version}; reload the page`);
+      return fail(id, msg.version, Code.RuntimeUnavailable, `this mezzo runtime is version ${version}, the page is version ${msg.version}; reload the page`);
     }
-    if (typeof method !== 'string' || !RPC_NAME.test(method)) return fail(id, version, 'invalid_argument', 'the method is not a name');
+    if (typeof method !== 'string' || !RPC_NAME.test(method)) return fail(id, version, Code.InvalidArgument, 'the method is not a name');
     if (!Object.hasOwn(handlers, method) || typeof handlers[method] !== 'function') {
-      return fail(id, version, 'invalid_argument', `unknown method ${method}`);
+      return fail(id, version, Code.InvalidArgument, `unknown method ${method}`);
     }
-    if (!rpcParamsOk(params)) return fail(id, version, 'invalid_argument', `the params of ${method} must be a plain object, an array or undefined`);
+    if (!rpcParamsOk(params)) return fail(id, version, Code.InvalidArgument, `the params of ${method} must be a plain object, an array or undefined`);
     const handler = handlers[method];
     Promise.resolve().then(() => handler.call(handlers, params, ctx)).then((result) => {
       if (!post({ protocol: RPC_PROTOCOL, version, kind: 'result', id, result })) {
-        fail(id, version, 'internal_error', `the result of ${method} cannot be sent: only plain data crosses`);
+        fail(id, version, Code.InternalError, `the result of ${method} cannot be sent: only plain data crosses`);
       }
     }, (e) => {
       let f = null;
       try { f = rpcErrorFields(e); } catch { f = null; }
       if (f) post({ protocol: RPC_PROTOCOL, version, kind: 'error', id, error: f });
-      else fail(id, version, 'internal_error', `${method} failed in the runtime`);
+      else fail(id, version, Code.InternalError, `${method} failed in the runtime`);
     });
     return undefined;
   });

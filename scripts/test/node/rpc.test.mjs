@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { loadRpc } from '../lib/rpc-lib.mjs';
 import { sleep, until, within } from '../lib/common.mjs';
 
-const rpc = loadRpc();
+const rpc = await loadRpc();
 const { MezzoError, RPC_PROTOCOL, RPC_DEFAULT_TIMEOUT_MS, RPC_MAX_DESCRIPTION, rpcClient, rpcServer } = rpc;
 const V = '1.2.3';
 const envelope = { protocol: RPC_PROTOCOL, version: V };

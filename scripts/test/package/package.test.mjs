@@ -94,7 +94,7 @@ test('the tarball holds exactly what a page needs: the module, loaders, worker, 
 
 test('package.json: name, the version the module carries, an ES module package whose exports name the typings, and its side effects', () => {
   const pkg = JSON.parse(readFileSync(path.join(app, 'node_modules/@mezzo-auth/mezzo/package.json'), 'utf8'));
-  const built = /const VERSION = "([^"]*)";/.exec(readFileSync(path.join(DIST, 'mezzo-worker.js'), 'utf8'))[1];
+  const built = /^\/\/ mezzo (\S+)\. Bundled/.exec(readFileSync(path.join(DIST, 'mezzo-worker.js'), 'utf8'))[1];
   assert.equal(pkg.name, '@mezzo-auth/mezzo');
   assert.equal(pkg.version, built, 'one version for the package, the loaders and the module');
   assert.match(pkg.version, /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'semver');

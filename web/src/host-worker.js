@@ -1,9 +1,8 @@
-// worker.js — the entry of mezzo-worker.js, the runtime half in a
-// SharedWorker (one per origin and mezzo version, shared by every tab) or
-// a dedicated Worker (one per page). The build concatenates it after
-// loader.js and rpc.js, whose runtime half (start(): fetch and compile the
-// module here, streaming; load wasm_exec.js; run Go) it uses as the page
-// host does. Each connected page gets an rpcServer on its port:
+// host-worker.js — the runtime half in a SharedWorker (one per origin and
+// mezzo version, shared by every tab) or a dedicated Worker (one per page):
+// what mezzo-worker.js runs (entries/worker.js). It starts the module with
+// runtime.js (fetch and compile here, streaming; load wasm_exec.js; run Go)
+// as the page host does. Each connected page gets an rpcServer on its port:
 //
 //   hello({wasmUrl})             → {lock, marks}: checks the module URL
 //                                  (a worker runs one module) but does not
@@ -32,9 +31,9 @@
 //                                  checked, discovery done); its typed
 //                                  error otherwise, and the next call
 //                                  tries again
-//   logout and RUNTIME_METHODS (loader.js: login, handleRedirectCallback,
-//   getToken, getUserinfo, dpopProof, resourceHeaders, resourceResponse,
-//   dpopThumbprint)
+//   logout and RUNTIME_METHODS (names.js, from api/names.json: login,
+//   handleRedirectCallback, getToken, getUserinfo, dpopProof,
+//   resourceHeaders, resourceResponse, dpopThumbprint)
 //                ({session, args}) → the Go handle's method applied to args,
 //                                  after ready;
 //                                  logout with forgetDpopKey then drops the
@@ -50,10 +49,18 @@
 // expiry and the ID token's claims, never the refresh token or the raw ID
 // token (the end-session URL of a logout carries id_token_hint).
 
-const workerLock = `mezzo-runtime@${VERSION}/${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+import { dpopKey, forgetDevice } from './dpop-keys.js';
+import { MezzoError } from './errors.js';
+import { PAGE_LOCK_PREFIX, holdLock, whenGone } from './locks.js';
+import { marksSoFar, onMark } from './marks.js';
+import { Code, Event, LogoutOption, Option, RUNTIME_METHODS } from './names.js';
+import { rpcIsPlainObject, rpcServer } from './rpc.js';
+import { moduleUrlFor, newGoClient, start } from './runtime.js';
+import { SIGNED_OUT, sessionKey } from './session.js';
+import { VERSION } from './version.js';
 
-/** lockHeld resolves with the lock's name once this worker holds it for good (null without Web Locks). */
-const lockHeld = holdLock(workerLock);
+/** lockHeld resolves with the name of the lock this worker holds for good (null without Web Locks); see serveRuntime. */
+let lockHeld = null;
 
 const sessions = new Map(); // sessionKey → session
 // id → session: { id, options, handle (null until made), opening, ports: Map<ctx, attachments> }
@@ -61,9 +68,7 @@ const sessionsById = new Map();
 let nextSession = 1;
 const servers = new Set(); // every connected page's rpcServer, for the start-up marks
 
-markHooks.push((name) => { for (const s of servers) s.emit('mark', { name }); });
-
-const badArgument = (description) => new MezzoError('invalid_argument', description);
+const badArgument = (description) => new MezzoError(Code.InvalidArgument, description);
 
 /** broadcast sends one session event to the ports attached to s, but skip. */
 function broadcast(s, type, detail, state, skip) {
@@ -94,7 +99,7 @@ function openSession(s, moduleUrl) {
   if (s.handle) return Promise.resolve(s.handle);
   if (!s.opening) {
     s.opening = (async () => {
-      const api = await start(moduleUrlFor(moduleUrl, 'invalid_config', 'options.wasmUrl'));
+      const api = await start(moduleUrlFor(moduleUrl, Code.InvalidConfig, `options.${Option.WasmURL}`));
       const key = s.dpopKey; // attach's read, for this Go client only
       s.dpopKey = undefined;
       const h = await newGoClient(api, s.options, (type, detail, state) => broadcast(s, type, detail, state, null), key);
@@ -129,10 +134,7 @@ function watchPage(name, gone) {
   if (typeof name !== 'string' || !name.startsWith(PAGE_LOCK_PREFIX) || name.length > 128) {
     throw badArgument('pageLock must be the name of a page lock of this mezzo version');
   }
-  const locks = globalThis.navigator?.locks;
-  if (!locks?.request) return false; // no Web Locks here: the port stays
-  locks.request(name, () => { gone(); }).catch(() => {});
-  return true;
+  return whenGone(name, gone); // no Web Locks here: the port stays
 }
 
 /** serve answers one page on port. */
@@ -155,7 +157,7 @@ function serve(port) {
     return result;
   };
   const logout = method('logout', (s, ctx) => {
-    broadcast(s, 'sessionExpired', { code: 'login_required', description: 'signed out in another tab' }, SIGNED_OUT, ctx);
+    broadcast(s, Event.SessionExpired, { code: Code.LoginRequired, description: 'signed out in another tab' }, SIGNED_OUT, ctx);
   });
   const server = rpcServer(port, {
     version: VERSION,
@@ -163,8 +165,8 @@ function serve(port) {
       async hello(params, ctx) {
         // The module starts when a page needs it (ready, or a call), not
         // here: a signed-out page answers without it (issue 15).
-        pageModule = moduleUrlFor(params?.wasmUrl, 'invalid_config', 'options.wasmUrl');
-        return { lock: await lockHeld, marks: [...marked] };
+        pageModule = moduleUrlFor(params?.wasmUrl, Code.InvalidConfig, `options.${Option.WasmURL}`);
+        return { lock: await lockHeld, marks: marksSoFar() };
       },
       watch(params, ctx) {
         if (watched || port === globalThis) return null; // once per port; a dedicated worker dies with its page
@@ -183,11 +185,11 @@ function serve(port) {
       },
       async attach(params, ctx) {
         if (pageModule === null) throw badArgument('call hello first');
-        if (!rpcIsPlainObject(params?.options)) throw new MezzoError('invalid_config', 'options must be an object');
+        if (!rpcIsPlainObject(params?.options)) throw new MezzoError(Code.InvalidConfig, 'options must be an object');
         // No key, no client (issue 13): the page learns it from createClient.
         // A live session has its key already: no store read on its way; the
         // read made here serves the session's Go client (openSession).
-        const key = params.options.dpop === true && !sessions.get(sessionKey(params.options))?.handle ? await dpopKey(params.options) : undefined;
+        const key = params.options[Option.DPoP] === true && !sessions.get(sessionKey(params.options))?.handle ? await dpopKey(params.options) : undefined;
         const s = sessionFor(params.options);
         if (key) s.dpopKey = key;
         s.ports.set(ctx, (s.ports.get(ctx) ?? 0) + 1);
@@ -209,7 +211,7 @@ function serve(port) {
       ...Object.fromEntries(RUNTIME_METHODS.map((name) => [name, method(name)])),
       async logout(params, ctx) {
         const r = await logout(params, ctx);
-        if (params.args?.[0]?.forgetDpopKey === true) {
+        if (params.args?.[0]?.[LogoutOption.ForgetDpopKey] === true) {
           const s = attached(params, ctx);
           await forgetDevice(s.options, () => { const h = s.handle; s.handle = null; s.dpopKey = undefined; h?.close(); });
         }
@@ -220,8 +222,18 @@ function serve(port) {
   servers.add(server);
 }
 
-if (typeof globalThis.SharedWorkerGlobalScope === 'function' && globalThis instanceof globalThis.SharedWorkerGlobalScope) {
-  globalThis.addEventListener('connect', (e) => serve(e.ports[0]));
-} else {
-  serve(globalThis); // a dedicated Worker: its scope is the port
+/**
+ * serveRuntime makes this worker the runtime: it takes the lock it holds
+ * for as long as it lives (pages request it to learn of its death), and
+ * serves every page that connects (a SharedWorker) or its one page (a
+ * dedicated Worker, whose scope is the port). Called once, by the entry.
+ */
+export function serveRuntime() {
+  lockHeld = holdLock(`mezzo-runtime@${VERSION}/${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
+  onMark((name) => { for (const s of servers) s.emit('mark', { name }); });
+  if (typeof globalThis.SharedWorkerGlobalScope === 'function' && globalThis instanceof globalThis.SharedWorkerGlobalScope) {
+    globalThis.addEventListener('connect', (e) => serve(e.ports[0]));
+  } else {
+    serve(globalThis); // a dedicated Worker: its scope is the port
+  }
 }
