@@ -114,7 +114,7 @@ function goTests(pkgs, env = {}, exec = []) {
 }
 const goSuites = {
   pkce: goTests(['./pkce/...']),
-  wasm: goTests(['./wasm/...']),
+  checks: goTests(['./checks/...']),
   jsbridge: goTests(['./jsbridge/...'], { GOOS: 'js', GOARCH: 'wasm' }, ['-exec', path.join(repo, 'scripts/test/wasm/go_js_wasm_exec')]),
 };
 

@@ -1,8 +1,6 @@
 //go:build !(js && wasm)
 
-// Native checks of the JS boundary rules: they run with `go test ./...`,
-// where main.go (js && wasm only) is not compiled.
-package main
+package checks
 
 import (
 	"bytes"
@@ -70,7 +68,7 @@ func TestOnlyJSBridgeTouchesJavaScript(t *testing.T) {
 }
 
 func TestWasmBinaryDoesNotLinkNetHTTP(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", ".")
+	cmd := exec.Command("go", "list", "-deps", "../wasm")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
