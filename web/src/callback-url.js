@@ -80,7 +80,7 @@ function goHost(scheme, host) {
   return goUnescape(host, 'host');
 }
 
-/** goParse is url.Parse, reduced to what IsCallback reads; null where Go fails. */
+/** goParse is url.Parse, reduced to what isCallbackUrl reads; null where Go fails. */
 function goParse(raw) {
   // Go works on bytes: UTF-8, one char per byte.
   const s = String.fromCharCode(...new TextEncoder().encode(raw));
@@ -126,7 +126,7 @@ function goParse(raw) {
   return { scheme, host, path: goEscapedPath(rest, path), query, fragment };
 }
 
-/** goHasResponseParams is hasResponseParams: url.ParseQuery(raw) has code, error or state. */
+/** goHasResponseParams is pkce's hasResponseParams: url.ParseQuery(raw) has code, error or state. */
 function goHasResponseParams(raw) {
   for (const pair of raw.split('&')) {
     if (pair === '' || pair.includes(';')) continue;
@@ -139,7 +139,7 @@ function goHasResponseParams(raw) {
   return false;
 }
 
-/** isCallbackUrl is pkce.Client.IsCallback: whether url is an authorization response for redirectUri. */
+/** isCallbackUrl is the rule: whether url is an authorization response for redirectUri (same scheme, host and escaped path, a response parameter). */
 export function isCallbackUrl(redirectUri, url) {
   if (typeof url !== 'string') return false;
   const u = goParse(url);

@@ -1,9 +1,9 @@
-// isRedirectCallback's rule is written twice: in Go (pkce.Client.IsCallback,
-// which decides what handleRedirectCallback cleans from the address bar) and
-// in the loader's page half (isCallbackUrl, so that isRedirectCallback()
-// answers synchronously on every host). Both answer one table,
-// ../lib/callback-urls.json: wasm/callback_test.go runs Go over it, this
-// runs the loader (web/dist/mezzo.js) through the public API.
+// isRedirectCallback's rule is decided in one place, the loader's
+// web/src/callback-url.js (so that isRedirectCallback() answers
+// synchronously on every host; handleRedirectCallback hands Go the page's
+// URL to clean only when the rule says it is a callback). This runs the
+// built loader (web/dist/mezzo.js) over the table ../lib/callback-urls.json
+// through the public API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
