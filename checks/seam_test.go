@@ -288,6 +288,31 @@ func TestSeamGoUsesGeneratedNames(t *testing.T) {
 		})
 	}
 	require.NotZero(t, errorsBuilt, "no Error{Code: …} or newError in pkce/ and jsbridge/: how are errors made now?")
+	// Nor a constant of its own with a generated name's value.
+	generated := map[string]bool{}
+	n := readNames(t)
+	for _, c := range n.ErrorCodes {
+		generated[c.Code] = true
+	}
+	for _, e := range n.Events {
+		generated[e.Name] = true
+	}
+	for _, f := range src.files {
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				for _, v := range spec.(*ast.ValueSpec).Values {
+					if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						s, _ := strconv.Unquote(lit.Value)
+						assert.False(t, generated[s], "%s: a hand-written constant %q, which api/names.json generates (names_gen.go)", src.pos(lit), s)
+					}
+				}
+			}
+		}
+	}
 	require.NotZero(t, invokes, "no emit.Invoke in jsbridge/: how are events emitted now?")
 }
 

@@ -5,6 +5,7 @@ package jsbridge
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -70,13 +71,15 @@ type handle struct {
 
 	mu    sync.Mutex
 	token *pkce.Token // the session's current token, from tokenRefreshed; nil without one
+
+	embedded embeddedLogins // the transactions of silent and popup sign-ins under way
 }
 
 // newHandle builds a pkce.Client from JS options and returns the method
 // table the loader wraps:
 //
-//	login(opts, mode?): Promise<{url, transaction}> (mode: "redirect" (default), "silent", "popup")
-//	handleRedirectCallback(url, transaction|null, href|null): Promise<{returnTo} | {error}, and cleanUrl>
+//	login(opts, mode?): Promise<{url, transaction|null}> (mode: "redirect" (default), "silent", "popup")
+//	handleRedirectCallback(url, transaction|null, mode?): Promise<{returnTo} | {error}>
 //	getToken(force): Promise<{accessToken, expiresAt, refreshAt}>
 //	logout(opts): Promise<{url|null}>
 //	getUserinfo(): Promise<claims>
@@ -149,11 +152,11 @@ func newHandle(opts, emit, dpopKey safejs.Value) (any, error) {
 	return table, nil
 }
 
-// login builds the authorization request and returns its URL and the
-// transaction, which the page keeps and hands back to
-// handleRedirectCallback: for a redirect in sessionStorage (the page
-// navigates), for a silent or popup sign-in in memory (the page opens an
-// iframe or a popup), each attempt its own.
+// login builds the authorization request and returns its URL and, for a
+// redirect, the transaction, which the page keeps in sessionStorage (it
+// navigates) and hands back to handleRedirectCallback. A silent or popup
+// sign-in's transaction stays here (embeddedLogins), each attempt its own:
+// the page opens an iframe or a popup and relays the response URL only.
 func (h *handle) login(args []safejs.Value) (any, error) {
 	opts, err := parseLoginOptions(arg(args, 0))
 	if err != nil {
@@ -167,6 +170,14 @@ func (h *handle) login(args []safejs.Value) (any, error) {
 	u, tx, err := h.c.Login(ctx, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Embedded { // kept here: the page relays the response URL only
+		var t pkce.Transaction
+		if err := json.Unmarshal(tx, &t); err != nil {
+			return nil, fmt.Errorf("jsbridge: reading the login transaction: %w", err)
+		}
+		h.embedded.keep(t.State, tx)
+		return map[string]any{"url": u, "transaction": nil}, nil
 	}
 	return map[string]any{"url": u, "transaction": string(tx)}, nil
 }
@@ -186,11 +197,10 @@ func optionalString(v safejs.Value, what string) (string, bool, error) {
 
 // handleRedirectCallback completes a login from url with the transaction
 // the page took from its store (null when it has none; consumed whatever
-// follows). The page decides whether its address is a callback and passes
-// it as href only then, else null. It resolves, success or not, with
-// cleanUrl: href without the authorization response (null without href),
-// which the page puts in the address bar so that the code does not linger;
-// then returnTo, or error (a rejection value) for the page to reject with.
+// follows), or for a silent or popup sign-in (mode) with the one this
+// handle kept. It resolves with returnTo, or error (a rejection value) for
+// the page to reject with. The address bar is the page's: it took the
+// response out of it already (web/src/redirect.js).
 func (h *handle) handleRedirectCallback(args []safejs.Value) (any, error) {
 	u, ok, err := optionalString(arg(args, 0), "url")
 	if err != nil {
@@ -203,27 +213,30 @@ func (h *handle) handleRedirectCallback(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	href, hasHref, err := optionalString(arg(args, 2), "href")
+	embedded, err := parseCallbackMode(arg(args, 2))
 	if err != nil {
 		return nil, err
 	}
 	var tx []byte
-	if hasStored {
+	switch {
+	case embedded && hasStored:
+		return nil, invalidArgument("a silent or popup sign-in's callback has its transaction here")
+	case embedded:
+		// The attempt's own transaction, found by the response's state (a
+		// response that cannot be read finds none: missing_transaction).
+		if p, perr := pkce.ParseCallback(u); perr == nil {
+			tx = h.embedded.take(p.State)
+		}
+	case hasStored:
 		tx = []byte(stored)
 	}
 	ctx, cancel := callContext()
 	defer cancel()
 	returnTo, err := h.c.HandleCallback(ctx, u, tx)
-	out := map[string]any{"cleanUrl": nil}
-	if hasHref { // success or not, the code must not linger in the address bar
-		out["cleanUrl"] = pkce.StripCallbackParams(href)
-	}
 	if err != nil {
-		out["error"] = ErrorValue(err)
-	} else {
-		out["returnTo"] = returnTo
+		return map[string]any{"error": ErrorValue(err)}, nil
 	}
-	return out, nil
+	return map[string]any{"returnTo": returnTo}, nil
 }
 
 func (h *handle) getToken(args []safejs.Value) (any, error) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"runtime"
 	"strings"
@@ -222,17 +223,17 @@ func TestTransactionPerCall(t *testing.T) {
 		return str(t, e, "code")
 	}
 	t.Run("nothing is kept between calls", func(t *testing.T) {
-		r := th.call(t, "handleRedirectCallback", denied(stateA), nil, nil)
+		r := th.call(t, "handleRedirectCallback", denied(stateA), nil)
 		assert.Equal(t, pkce.CodeMissingTransaction, code(r))
 	})
 	t.Run("each call has its own transaction", func(t *testing.T) {
-		r := th.call(t, "handleRedirectCallback", denied(stateA), txA, nil)
+		r := th.call(t, "handleRedirectCallback", denied(stateA), txA)
 		assert.Equal(t, "access_denied", code(r), "A's transaction matched A's callback")
-		r = th.call(t, "handleRedirectCallback", denied(stateB), txB, nil)
+		r = th.call(t, "handleRedirectCallback", denied(stateB), txB)
 		assert.Equal(t, "access_denied", code(r), "another call's transaction is untouched")
 	})
 	t.Run("taken once only", func(t *testing.T) {
-		r := th.call(t, "handleRedirectCallback", denied(stateA), nil, nil)
+		r := th.call(t, "handleRedirectCallback", denied(stateA), nil)
 		assert.Equal(t, pkce.CodeInvalidCallback, code(r), "a replay")
 	})
 }
@@ -316,8 +317,8 @@ func str(t *testing.T, v safejs.Value, key string) string {
 }
 
 // TestHandleTouchesNoPage: the handle returns what the page must do (the
-// URL to navigate to, the transaction to keep, the URL to show) and uses no
-// page global, so it runs in a worker as well.
+// URL to navigate to, the transaction to keep) and uses no page global, so
+// it runs in a worker as well.
 func TestHandleTouchesNoPage(t *testing.T) {
 	global := safejs.Global()
 	loc, _ := global.Get("location")
@@ -344,32 +345,19 @@ func TestHandleTouchesNoPage(t *testing.T) {
 	assert.Contains(t, u, "state="+tx.State, "the transaction is this login's")
 	assert.Equal(t, "/after", tx.ReturnTo)
 
-	t.Run("a callback with another state fails, and says what to show", func(t *testing.T) {
-		href := testRedirect + "?keep=1&code=c&state=other"
-		r := th.call(t, "handleRedirectCallback", href, str(t, login, "transaction"), href)
+	t.Run("a callback with another state fails, typed", func(t *testing.T) {
+		r := th.call(t, "handleRedirectCallback", testRedirect+"?keep=1&code=c&state=other", str(t, login, "transaction"))
 		e, _ := r.Get("error")
 		assert.Equal(t, pkce.CodeStateMismatch, str(t, e, "code"))
-		assert.Equal(t, testRedirect+"?keep=1", str(t, r, "cleanUrl"))
 		assert.Empty(t, str(t, r, "returnTo"))
 	})
 	t.Run("no transaction handed over is missing_transaction", func(t *testing.T) {
-		r := th.call(t, "handleRedirectCallback", testRedirect+"?code=c&state="+tx.State, nil, nil)
+		r := th.call(t, "handleRedirectCallback", testRedirect+"?code=c&state="+tx.State, nil)
 		e, _ := r.Get("error")
 		assert.Equal(t, pkce.CodeInvalidCallback, str(t, e, "code"), "the state was consumed: a replay")
-		assert.Empty(t, str(t, r, "cleanUrl"), "no href, nothing to clean")
-	})
-	t.Run("an href is cleaned whatever it is: the page decided it is a callback", func(t *testing.T) {
-		for href, want := range map[string]string{
-			testRedirect + "other":                                 testRedirect + "other", // nothing to strip
-			testRedirect + "#code=c&state=s":                       testRedirect,
-			"http://127.0.0.1:8080/elsewhere?tab=1&code=c&state=s": "http://127.0.0.1:8080/elsewhere?tab=1",
-		} {
-			r := th.call(t, "handleRedirectCallback", testRedirect+"?code=c&state=s", nil, href)
-			assert.Equal(t, want, str(t, r, "cleanUrl"), href)
-		}
 	})
 	t.Run("bad arguments are typed", func(t *testing.T) {
-		for _, args := range [][]any{{}, {5}, {testRedirect, 5}, {testRedirect, nil, 5}} {
+		for _, args := range [][]any{{}, {5}, {testRedirect, 5}, {testRedirect, nil, 5}, {testRedirect, nil, "iframe"}} {
 			r := th.call(t, "handleRedirectCallback", args...)
 			assert.Equal(t, CodeInvalidArgument, str(t, r, "code"), "%v", args)
 		}
@@ -391,10 +379,12 @@ func TestHandleTouchesNoPage(t *testing.T) {
 	assert.Empty(t, th.events, "no session, no event")
 }
 
-// TestLoginModes: a silent or popup sign-in gets its own transaction in
-// the reply (the page keeps it in memory), returns to silentRedirectUri,
-// and the silent one sends prompt=none; nothing of a page is touched, so
-// a pending redirect login's transaction in sessionStorage is left alone.
+// TestLoginModes: a silent or popup sign-in has its own transaction, which
+// the handle keeps (the reply carries none: the page never holds its
+// verifier), returns to silentRedirectUri, and the silent one sends
+// prompt=none; a redirect's transaction is in the reply, for the page to
+// keep; nothing of a page is touched, so a pending redirect login's
+// transaction in sessionStorage is left alone.
 func TestLoginModes(t *testing.T) {
 	const silentRedirect = "http://127.0.0.1:8080/silent.html"
 	th := newTestHandleWith(t, map[string]any{"silentRedirectUri": silentRedirect, "silentTimeoutSeconds": 3, "popupTimeoutSeconds": 60, "silentRestore": true})
@@ -422,16 +412,44 @@ func TestLoginModes(t *testing.T) {
 			q := u.Query()
 			assert.Equal(t, tt.wantPrompt, q.Get("prompt"))
 			assert.Equal(t, tt.wantRU, q.Get("redirect_uri"))
-			var tx pkce.Transaction
-			require.NoError(t, json.Unmarshal([]byte(str(t, r, "transaction")), &tx))
-			assert.Equal(t, q.Get("state"), tx.State)
-			assert.Equal(t, tt.wantRU, tx.RedirectURI)
-			assert.False(t, states[tx.State], "a fresh state per attempt")
-			states[tx.State] = true
+			state := q.Get("state")
+			assert.False(t, states[state], "a fresh state per attempt")
+			states[state] = true
+			reply, err := r.Get("transaction")
+			require.NoError(t, err)
+			if tt.mode == "redirect" {
+				var tx pkce.Transaction
+				require.NoError(t, json.Unmarshal([]byte(str(t, r, "transaction")), &tx))
+				assert.Equal(t, state, tx.State)
+				assert.Equal(t, tt.wantRU, tx.RedirectURI)
+				return
+			}
+			assert.True(t, reply.IsNull(), "an embedded sign-in's transaction stays in the runtime")
+			// Its callback finds it: a denied response passes the state
+			// check against the kept transaction, once.
+			denied := silentRedirect + "?error=access_denied&state=" + url.QueryEscape(state)
+			cb := th.call(t, "handleRedirectCallback", denied, nil, tt.mode)
+			e, err := cb.Get("error")
+			require.NoError(t, err)
+			assert.Equal(t, "access_denied", str(t, e, "code"), "the kept transaction matched")
+			cb = th.call(t, "handleRedirectCallback", denied, nil, tt.mode)
+			e, err = cb.Get("error")
+			require.NoError(t, err)
+			assert.Equal(t, pkce.CodeInvalidCallback, str(t, e, "code"), "taken once: a replay")
 		})
 	}
 	for _, args := range [][]any{{nil, "iframe"}, {nil, 5}, {map[string]any{"prompt": "login"}, "silent"}, {map[string]any{"prompt": "consent"}, "silent"}} {
 		r := th.call(t, "login", args...)
+		assert.Equal(t, CodeInvalidArgument, str(t, r, "code"), "%v", args)
+	}
+	// An embedded callback takes no transaction from the page, and names a
+	// known mode.
+	for _, args := range [][]any{
+		{silentRedirect + "?state=x", "{}", "silent"},
+		{silentRedirect + "?state=x", "{}", "popup"},
+		{silentRedirect + "?state=x", nil, "iframe"},
+	} {
+		r := th.call(t, "handleRedirectCallback", args...)
 		assert.Equal(t, CodeInvalidArgument, str(t, r, "code"), "%v", args)
 	}
 	after, _ := store.Get("length")
@@ -502,4 +520,28 @@ func TestParseClientOptions(t *testing.T) {
 			assert.True(t, strings.Contains(err.Error(), tt.want), err.Error())
 		})
 	}
+}
+
+// TestEmbeddedLogins: each kept transaction is taken once, by its state;
+// at most maxEmbeddedLogins are kept, the oldest dropped for a new one.
+func TestEmbeddedLogins(t *testing.T) {
+	var e embeddedLogins
+	for i := range maxEmbeddedLogins + 1 {
+		e.keep(fmt.Sprintf("s%d", i), []byte(fmt.Sprintf("tx%d", i)))
+	}
+	for _, tt := range []struct {
+		name, state string
+		want        []byte
+	}{
+		{"the oldest was dropped", "s0", nil},
+		{"a kept one", "s1", []byte("tx1")},
+		{"taken once", "s1", nil},
+		{"the newest", fmt.Sprintf("s%d", maxEmbeddedLogins), []byte(fmt.Sprintf("tx%d", maxEmbeddedLogins))},
+		{"an unknown state", "nope", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, e.take(tt.state))
+		})
+	}
+	assert.Len(t, e.order, maxEmbeddedLogins-2, "what is taken is forgotten")
 }

@@ -12,14 +12,11 @@ import (
 
 // DPoP (RFC 9449) on the JS side: the key pair is WebCrypto's, made and
 // kept by the loader's runtime half (dpopKey in web/src/dpop-keys.js: ECDSA
-// P-256, the private key non-extractable, stored in IndexedDB). The handle
-// gets {privateKey: CryptoKey, jwk: {kty, crv, x, y}} and signs every proof
-// with crypto.subtle.sign: the private key is used here, never read.
-
-// CodeDPoPKeyUnavailable: options.dpop is on but no DPoP key could be made,
-// stored or loaded (no WebCrypto P-256, no IndexedDB). There is no
-// fallback to Bearer tokens.
-const CodeDPoPKeyUnavailable = "dpop_key_unavailable"
+// P-256, the private key non-extractable, in the runtime's memory only).
+// The handle gets {privateKey: CryptoKey, jwk: {kty, crv, x, y}} and signs
+// every proof with crypto.subtle.sign: the private key is used here, never
+// read. Without a usable key the client is refused with
+// CodeDPoPKeyUnavailable: there is no fallback to Bearer tokens.
 
 // webCryptoSigner is a pkce.DPoPSigner over a non-extractable CryptoKey.
 type webCryptoSigner struct {

@@ -105,10 +105,12 @@ func TestDPoPHandle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, jkt)
 
-	login := th.call(t, "login", nil)
-	u, err := url.Parse(str(t, login, "url"))
-	require.NoError(t, err)
-	assert.Equal(t, jkt, u.Query().Get("dpop_jkt"), "RFC 9449 §10: the code is bound to the key")
+	for mode, want := range map[string]string{"silent": jkt, "popup": jkt, "redirect": ""} {
+		login := th.call(t, "login", nil, mode)
+		u, err := url.Parse(str(t, login, "url"))
+		require.NoError(t, err)
+		assert.Equal(t, want, u.Query().Get("dpop_jkt"), "RFC 9449 §10: an embedded sign-in's code is bound to the key, a redirect's is not (%s)", mode)
+	}
 
 	t.Run("resourceResponse retries once on a nonce challenge", func(t *testing.T) {
 		challenge := map[string]any{"status": 401, "headers": map[string]any{

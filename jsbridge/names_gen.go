@@ -6,7 +6,8 @@ package jsbridge
 
 // Codes that only the JS boundary produces.
 const (
-	CodeInternalError = "internal_error" // a fault of mezzo's own, at the JS boundary
+	CodeInternalError      = "internal_error"       // a fault of mezzo's own, at the JS boundary
+	CodeDPoPKeyUnavailable = "dpop_key_unavailable" // options.dpop is on, but no usable DPoP key could be made (no WebCrypto P-256): never a fallback to Bearer
 )
 
 // ClientOptions: the fields of the JS options object.
@@ -30,11 +31,13 @@ const (
 	optRequestTimeoutSeconds = "requestTimeoutSeconds"
 	optWasmURL               = "wasmUrl"
 	optRuntime               = "runtime"
+	optWorkerOnly            = "workerOnly"
 	optWorkerURL             = "workerUrl"
 	optSilentRedirectURI     = "silentRedirectUri"
 	optSilentTimeoutSeconds  = "silentTimeoutSeconds"
 	optPopupTimeoutSeconds   = "popupTimeoutSeconds"
 	optSilentRestore         = "silentRestore"
+	optAPIOrigins            = "apiOrigins"
 	optDPoP                  = "dpop"
 )
 
@@ -59,11 +62,13 @@ var optFields = []string{
 	optRequestTimeoutSeconds,
 	optWasmURL,
 	optRuntime,
+	optWorkerOnly,
 	optWorkerURL,
 	optSilentRedirectURI,
 	optSilentTimeoutSeconds,
 	optPopupTimeoutSeconds,
 	optSilentRestore,
+	optAPIOrigins,
 	optDPoP,
 }
 

@@ -156,6 +156,41 @@ func (o *object) strings(k string) map[string]string {
 	return out
 }
 
+// stringList reads a string[].
+func (o *object) stringList(k string) []string {
+	f, ok := o.field(k)
+	if !ok {
+		return nil
+	}
+	isArray, err := safejs.Global().Get("Array")
+	if err == nil {
+		var b safejs.Value
+		if b, err = isArray.Call("isArray", f); err == nil {
+			ok, err = b.Bool()
+		}
+	}
+	if err != nil || !ok {
+		o.err = o.mk("%s.%s must be an array of strings", o.name, k)
+		return nil
+	}
+	n, err := f.Length()
+	if err != nil {
+		o.err = err
+		return nil
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		v, err := f.Index(i)
+		if err != nil || v.Type() != safejs.TypeString {
+			o.err = o.mk("%s.%s[%d] must be a string", o.name, k, i)
+			return nil
+		}
+		s, _ := v.String()
+		out = append(out, s)
+	}
+	return out
+}
+
 // clientOptions are the parsed ClientOptions: the core's Config and what
 // only the bridge uses.
 type clientOptions struct {
@@ -210,11 +245,15 @@ func parseClientOptions(v safejs.Value) (clientOptions, error) {
 	_ = o.str(optWasmURL)
 	_ = o.str(optRuntime)
 	_ = o.str(optWorkerURL)
+	_, _ = o.boolean(optWorkerOnly)
 	// The loader's too (it runs the iframe and the popup, see
 	// web/src/client-embedded.js).
 	_, _ = o.seconds(optSilentTimeoutSeconds)
 	_, _ = o.seconds(optPopupTimeoutSeconds)
 	_, _ = o.boolean(optSilentRestore)
+	// The loader's too (client.fetch sends the token only there, see
+	// web/src/client-fetch.js).
+	_ = o.stringList(optAPIOrigins)
 	return out, o.err
 }
 
@@ -276,6 +315,23 @@ func parseLoginMode(v safejs.Value, opts *pkce.LoginOptions) error {
 		return invalidArgument("mode must be %q, %q or %q", loginRedirect, loginSilent, loginPopup)
 	}
 	return nil
+}
+
+// parseCallbackMode reads handleRedirectCallback's mode: absent or
+// "redirect" for a redirect's callback, "silent" or "popup" for an
+// embedded sign-in's, whose transaction the handle keeps (embedded true).
+func parseCallbackMode(v safejs.Value) (embedded bool, err error) {
+	mode, ok, err := optionalString(v, "mode")
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case !ok || mode == loginRedirect:
+		return false, nil
+	case mode == loginSilent || mode == loginPopup:
+		return true, nil
+	}
+	return false, invalidArgument("mode must be %q, %q or %q", loginRedirect, loginSilent, loginPopup)
 }
 
 func parseLogoutOptions(v safejs.Value) (pkce.LogoutOptions, error) {

@@ -101,8 +101,14 @@ func (c *Client) AuthorizationRequest(opts LoginOptions) (string, *Transaction, 
 	if opts.MaxAge != nil {
 		q.Set("max_age", strconv.FormatInt(*opts.MaxAge, 10))
 	}
-	if c.dpop != nil {
-		q.Set("dpop_jkt", c.dpop.jkt) // RFC 9449 §10: binds the code to the DPoP key
+	// RFC 9449 §10: dpop_jkt binds the code to the DPoP key, so it is sent
+	// only when the runtime that asks is the one that will exchange the
+	// code: an embedded (silent, popup) sign-in. A redirect leaves the page,
+	// and with it, perhaps, the runtime and its key, which lives in memory
+	// only; its code is bound to the request by PKCE, and its tokens to the
+	// key of the runtime that exchanges it (a proof at the token endpoint).
+	if c.dpop != nil && opts.Embedded {
+		q.Set("dpop_jkt", c.dpop.jkt)
 	}
 
 	return appendQuery(c.ep.Authorization, q), tx, nil

@@ -269,34 +269,3 @@ func sanitizeText(s string) string {
 	}
 	return s
 }
-
-// callbackParams are removed from the address bar after a callback, so a
-// code never lingers in history, bookmarks or Referer headers.
-var callbackParams = []string{"code", "state", "iss", "error", "error_description", "error_uri", "session_state"}
-
-// StripCallbackParams returns rawURL without the authorization response
-// parameters, in the query or the fragment; other parameters are kept.
-func StripCallbackParams(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return rawURL
-	}
-	strip := func(raw string) string {
-		q, err := url.ParseQuery(raw)
-		if err != nil {
-			return raw
-		}
-		for _, k := range callbackParams {
-			q.Del(k)
-		}
-		return q.Encode()
-	}
-	if hasResponseParams(u.RawQuery) {
-		u.RawQuery = strip(u.RawQuery)
-	}
-	if hasResponseParams(u.Fragment) {
-		u.Fragment = strip(u.Fragment)
-		u.RawFragment = ""
-	}
-	return u.String()
-}

@@ -56,21 +56,6 @@ func TestParseCallback(t *testing.T) {
 	})
 }
 
-func TestStripCallbackParams(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"query", "https://app/cb?code=c&state=s&iss=i", "https://app/cb"},
-		{"keeps others", "https://app/cb?tab=2&code=c&state=s", "https://app/cb?tab=2"},
-		{"fragment", "https://app/cb#code=c&state=s", "https://app/cb"},
-		{"error response", "https://app/cb?error=access_denied&error_description=x&state=s", "https://app/cb"},
-		{"no response left alone", "https://app/page?x=1#frag", "https://app/page?x=1#frag"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, StripCallbackParams(tt.in))
-		})
-	}
-}
-
 func FuzzParseCallback(f *testing.F) {
 	for _, s := range []string{
 		"https://app/cb?code=c&state=s&iss=https%3A%2F%2Fidp",
@@ -92,7 +77,6 @@ func FuzzParseCallback(f *testing.F) {
 		if p == nil {
 			t.Fatal("nil params without error")
 		}
-		_ = StripCallbackParams(raw)
 		if r := SafeReturnTo("https://app.example/cb", raw); r == "" || r[0] != '/' || (len(r) > 1 && r[1] == '/') {
 			t.Fatalf("SafeReturnTo(%q) = %q leaves the origin", raw, r)
 		}

@@ -78,8 +78,9 @@ type Config struct {
 	OnEvent func(Event)
 
 	// DPoP, when set, sender-constrains the tokens to the signer's key
-	// (RFC 9449): the authorization request carries dpop_jkt, every token
-	// and resource request a fresh proof, and replies must be DPoP tokens.
+	// (RFC 9449): an embedded sign-in's authorization request carries
+	// dpop_jkt, every token and resource request a fresh proof, and replies
+	// must be DPoP tokens.
 	// Nil (the default) uses Bearer tokens.
 	DPoP DPoPSigner
 	// Rand supplies the random jti of each DPoP proof; default crypto/rand.Reader.

@@ -69,11 +69,22 @@ func (h *harness) proofOf(i int, s *softSigner) map[string]any {
 
 func TestDPoPTokenRequestsCarryProofs(t *testing.T) {
 	h, s := newDPoPHarness(t, nil)
-	authURL, _, err := h.client.Login(context.Background(), LoginOptions{})
-	require.NoError(t, err)
 	jkt, err := s.PublicKey().Thumbprint()
 	require.NoError(t, err)
-	assert.Equal(t, jkt, queryOf(t, authURL).Get("dpop_jkt"), "RFC 9449 §10: dpop_jkt is the key's RFC 7638 thumbprint")
+	for _, tt := range []struct {
+		name     string
+		embedded bool
+		want     string
+	}{
+		{"an embedded sign-in binds its code to the key", true, jkt},
+		{"a redirect, whose runtime may not outlive the page, does not", false, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			authURL, _, err := h.client.Login(context.Background(), LoginOptions{Embedded: tt.embedded})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, queryOf(t, authURL).Get("dpop_jkt"), "RFC 9449 §10: dpop_jkt is the key's RFC 7638 thumbprint")
+		})
+	}
 	assert.Equal(t, jkt, h.client.DPoPThumbprint())
 
 	h.signIn()

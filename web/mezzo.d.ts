@@ -55,6 +55,16 @@ export interface ClientOptions {
    * cannot start rejects with `runtime_unavailable`, never falls back.
    */
   runtime?: RuntimeHost | "auto";
+  /**
+   * Forbid the page host: `auto` then runs the runtime in a SharedWorker or
+   * a dedicated Worker only, and rejects `runtime_unavailable` (naming why
+   * each could not start) where neither can, instead of keeping the refresh
+   * token in the page's memory; `runtime: "page"` with it is
+   * `invalid_config`. Default false: `auto` falls back to the page and says
+   * so (`client.runtimeReason`, `client.runtimeFallbacks`, a
+   * `mezzo:runtime-fallback` event on the global).
+   */
+  workerOnly?: boolean;
   /** Where to load mezzo-worker.js for the worker hosts; default next to the loader. */
   workerUrl?: string;
   /**
@@ -63,7 +73,10 @@ export interface ClientOptions {
    * redirectUri's origin (else `invalid_config`), registered at the
    * provider, load mezzo.js or mezzo.mjs, and may be framed by its own
    * origin (`frame-ancestors 'self'`). There mezzo hands the response to the
-   * parent or opener and starts nothing; createClient() never settles.
+   * parent or opener and, once that window confirms the attempt is its own,
+   * starts nothing; createClient() never settles (a window whose name
+   * carries the marker without such an attempt waits 2 s at most, then is an
+   * ordinary page). It should send `Referrer-Policy: no-referrer`.
    */
   silentRedirectUri?: string;
   /**
@@ -84,16 +97,25 @@ export interface ClientOptions {
    */
   silentRestore?: boolean;
   /**
+   * The origins besides the app's own and the provider's (its issuer and
+   * endpoints) to which client.fetch may send the access token, e.g.
+   * ["https://api.example.com"]. client.fetch to any other origin, or over
+   * plain http: to a host that is not loopback, rejects with
+   * `origin_not_allowed` and sends nothing.
+   */
+  apiOrigins?: string[];
+  /**
    * Sender-constrained tokens (DPoP, RFC 9449). The runtime keeps one ECDSA
    * P-256 key pair per issuer and client, made with WebCrypto with a
-   * non-extractable private key and kept in IndexedDB (it survives reloads;
-   * the private key can sign, never be read). The authorization request
-   * carries `dpop_jkt`, token and refresh requests a proof, and the provider
-   * must answer with DPoP tokens (else `invalid_token_response`);
-   * `client.fetch` presents them with a fresh proof. A key that cannot be
-   * made or stored rejects createClient with `dpop_key_unavailable`: never a
-   * fallback to Bearer. Default false: the provider and every resource
-   * server must accept DPoP (see the README).
+   * non-extractable private key, in its memory only (never stored: it lives
+   * as long as the runtime, as the tokens it binds; the private key can
+   * sign, never be read). The authorization request carries `dpop_jkt`,
+   * token and refresh requests a proof, and the provider must answer with
+   * DPoP tokens (else `invalid_token_response`); `client.fetch` presents
+   * them with a fresh proof. A key that cannot be made rejects createClient
+   * with `dpop_key_unavailable`: never a fallback to Bearer. Default false:
+   * the provider and every resource server must accept DPoP (see the
+   * README).
    */
   dpop?: boolean;
 }
@@ -129,10 +151,10 @@ export interface LogoutOptions {
   /** Revoke the refresh token first (RFC 7009). Default true. */
   revoke?: boolean;
   /**
-   * Also delete this client's DPoP key ("forget this device"); the next
-   * sign-in makes a new one. Without it the key stays for the next session
-   * on this device. If the key cannot be deleted, logout rejects with
-   * `dpop_key_unavailable` (the session has ended all the same).
+   * Also forget this client's DPoP key ("forget this device"): the next
+   * sign-in makes a new one. Without it the key stays, in the runtime's
+   * memory, for the next sign-in while the runtime lives (no key outlives
+   * it).
    */
   forgetDpopKey?: boolean;
 }
@@ -216,9 +238,24 @@ export interface EventMap {
 
 export type MezzoEvent = keyof EventMap;
 
+/** A host `runtime: "auto"` passed over, and why (the error that stopped it). */
+export interface RuntimeFallback {
+  readonly host: RuntimeHost;
+  readonly code: MezzoErrorCode;
+  readonly description: string;
+}
+
 export interface Client {
   /** Where this client's Go runtime runs. */
   readonly runtime: RuntimeHost;
+  /**
+   * Why there: "requested" (options.runtime), "preferred" (auto's first
+   * choice) or "fallback" (auto passed over the hosts in runtimeFallbacks:
+   * with "page", the refresh token is in this page's memory).
+   */
+  readonly runtimeReason: "requested" | "preferred" | "fallback";
+  /** The hosts auto passed over before this one, in order, each with why; empty otherwise. */
+  readonly runtimeFallbacks: readonly RuntimeFallback[];
   /**
    * Resolves once the module runs and this client's options are accepted
    * (discovery included): from then on protocol calls run at once. Rejects
@@ -235,7 +272,8 @@ export interface Client {
   /**
    * Signs in without leaving the page: the authorization request with
    * prompt=none in a hidden iframe, with its own state, nonce and PKCE
-   * verifier (never the sessionStorage transaction). Resolves once the
+   * verifier, kept by the runtime (never in the page, nor the
+   * sessionStorage transaction). Resolves once the
    * session has started; rejects with the provider's error
    * (`login_required`, `consent_required`, `interaction_required`, …) or
    * `timeout` (silentTimeoutSeconds). One attempt at a time per client:
@@ -250,9 +288,14 @@ export interface Client {
    * provider's error. Resolves like handleRedirectCallback.
    */
   loginWithPopup(opts?: LoginOptions): Promise<CallbackResult>;
-  /** Whether url (default location.href) is an authorization response for this client. */
+  /** Whether url (default: the page's URL as it arrived) is an authorization response for this client. */
   isRedirectCallback(url?: string): boolean;
-  /** Completes the login from url (default location.href) and removes code, state and iss from the address bar. */
+  /**
+   * Completes the login from url (default: the callback the page arrived
+   * with). createClient() took code, state and iss out of the address bar
+   * already, first thing; an address bar that holds a response now loses it
+   * here, success or not.
+   */
   handleRedirectCallback(url?: string): Promise<CallbackResult>;
   isAuthenticated(): boolean;
   /** The access token: cached while valid, renewed once however many callers ask. */
@@ -326,6 +369,7 @@ export type MezzoErrorCode =
   | "popup_closed"
   | "dpop_nonce_failed"
   | "dpop_signing_failed"
+  | "origin_not_allowed"
   | "dpop_key_unavailable"
   | "access_denied"
   | "consent_required"

@@ -26,7 +26,8 @@ export const Code = Object.freeze({
   PopupClosed: "popup_closed", // the user closed the sign-in window before the provider answered
   DPoPNonceFailed: "dpop_nonce_failed", // a server asked for a DPoP nonce again after the one retry (RFC 9449 §8, §9)
   DPoPSigningFailed: "dpop_signing_failed", // the DPoP key could not sign a proof
-  DPoPKeyUnavailable: "dpop_key_unavailable", // no DPoP key could be made, stored, loaded or deleted
+  OriginNotAllowed: "origin_not_allowed", // client.fetch to a URL that may not receive the access token: another origin than the app's, the provider's and apiOrigins, or plain http: off loopback
+  DPoPKeyUnavailable: "dpop_key_unavailable", // options.dpop is on, but no usable DPoP key could be made (no WebCrypto P-256): never a fallback to Bearer
 });
 
 /** Event names: client.on(name, …). */
@@ -60,11 +61,13 @@ export const Option = Object.freeze({
   RequestTimeoutSeconds: "requestTimeoutSeconds",
   WasmURL: "wasmUrl",
   Runtime: "runtime",
+  WorkerOnly: "workerOnly",
   WorkerURL: "workerUrl",
   SilentRedirectURI: "silentRedirectUri",
   SilentTimeoutSeconds: "silentTimeoutSeconds",
   PopupTimeoutSeconds: "popupTimeoutSeconds",
   SilentRestore: "silentRestore",
+  APIOrigins: "apiOrigins",
   DPoP: "dpop",
 });
 
@@ -85,7 +88,7 @@ export const LogoutOption = Object.freeze({
 });
 
 /** The ClientOptions that choose where the runtime runs (the loader's own), not the session. */
-export const HOST_OPTIONS = Object.freeze(["wasmUrl", "runtime", "workerUrl"]);
+export const HOST_OPTIONS = Object.freeze(["wasmUrl", "runtime", "workerOnly", "workerUrl"]);
 
 /** The Go handle's methods that a runtime host passes on as they are. */
 export const RUNTIME_METHODS = Object.freeze(["login", "handleRedirectCallback", "getToken", "getUserinfo", "dpopProof", "resourceHeaders", "resourceResponse", "dpopThumbprint"]);

@@ -25,9 +25,14 @@ async function main(): Promise<void> {
     popupTimeoutSeconds: 120,
     silentRestore: true,
     dpop: true,
+    apiOrigins: ["https://api.example.com"],
+    workerOnly: false,
   };
   const client: Client = await createClient(options);
   const host: RuntimeHost = client.runtime;
+  if (client.runtimeReason === "fallback") {
+    for (const f of client.runtimeFallbacks) console.log(f.host satisfies RuntimeHost, f.code === "runtime_unavailable", f.description);
+  }
   const started: void = await client.ready;
   void started;
   client.ready.catch((e: unknown) => { if (e instanceof MezzoError) console.log(e.code === "load_failed" || e.code === "invalid_config"); });
