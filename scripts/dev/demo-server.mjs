@@ -28,8 +28,11 @@ const types = {
  * frame-ancestors 'self'. connectSrc: more origins the app calls (an API
  * elsewhere than the provider).
  */
-export function contentSecurityPolicy(issuerOrigin, { frameable = false, frameSrc = [], connectSrc = [] } = {}) {
+export function contentSecurityPolicy(issuerOrigin, { frameable = false, frameSrc = [], connectSrc = [], trustedTypes = null } = {}) {
   return [
+    // Trusted Types, when asked: script URLs only from the policies listed
+    // (mezzo's is named 'mezzo').
+    ...(trustedTypes ? ["require-trusted-types-for 'script'", `trusted-types ${trustedTypes}`] : []),
     "default-src 'self'",
     // Silent sign-in's iframe goes to the provider and comes back to the
     // app's return page.
@@ -70,10 +73,11 @@ const isWorkerScript = (pathname) => /\/mezzo-worker[^/]*\.js$/.test(pathname);
  * Starts the server on 127.0.0.1. The app's configuration is set later with
  * setConfig, once the identity provider is up (it needs our redirect URI).
  * root: serve that directory (a bundler's output) instead of the demo, with
- * the same headers, /config.json and app routes.
- * @param {{port?: number, cacheModule?: boolean, root?: string}} opts
+ * the same headers, /config.json and app routes. trustedTypes: the pages'
+ * `trusted-types` directive, with `require-trusted-types-for 'script'`.
+ * @param {{port?: number, cacheModule?: boolean, root?: string, trustedTypes?: string}} opts
  */
-export async function startDemoServer({ port = 0, cacheModule = false, root = null } = {}) {
+export async function startDemoServer({ port = 0, cacheModule = false, root = null, trustedTypes = null } = {}) {
   let config = null;
   let issuerOrigin = '';
   let frameSrc = [];
@@ -83,7 +87,7 @@ export async function startDemoServer({ port = 0, cacheModule = false, root = nu
     const headers = {
       'content-security-policy': isWorkerScript(url.pathname)
         ? workerSecurityPolicy(issuerOrigin, { connectSrc })
-        : contentSecurityPolicy(issuerOrigin, { frameable: url.pathname === SILENT_PATH, frameSrc, connectSrc }),
+        : contentSecurityPolicy(issuerOrigin, { frameable: url.pathname === SILENT_PATH, frameSrc, connectSrc, trustedTypes }),
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-cache',

@@ -156,3 +156,35 @@ export function responseParams(url) {
   if (raw === null) return null;
   try { return new URLSearchParams(raw); } catch { return null; }
 }
+
+// The parameters of an authorization response, taken out of the address
+// bar as soon as the page has one (RFC 6749 §4.1.2, RFC 9207 §2, OIDC
+// Session Management's session_state), so that a code never lingers in
+// history, bookmarks or the Referer of what the page loads next.
+const RESPONSE_PARAMS = ['code', 'state', 'iss', 'error', 'error_description', 'error_uri', 'session_state'];
+
+/** withoutResponse is a query or fragment without the response's parameters; the others stay as they were written. */
+function withoutResponse(raw) {
+  return raw.split('&').filter((pair) => {
+    const eq = pair.indexOf('=');
+    const key = goUnescape(eq < 0 ? pair : pair.slice(0, eq), 'query');
+    return !RESPONSE_PARAMS.includes(key);
+  }).join('&');
+}
+
+/**
+ * stripResponse is url without its authorization response: the response's
+ * parameters removed from the query or the fragment that carries one (as
+ * isCallbackUrl reads it), the rest of url unchanged.
+ */
+export function stripResponse(url) {
+  const hash = url.indexOf('#');
+  let rest = hash < 0 ? url : url.slice(0, hash);
+  let fragment = hash < 0 ? null : url.slice(hash + 1);
+  const q = rest.indexOf('?');
+  let query = q < 0 ? null : rest.slice(q + 1);
+  if (q >= 0) rest = rest.slice(0, q);
+  if (query !== null && goHasResponseParams(query)) query = withoutResponse(query);
+  if (fragment !== null && goHasResponseParams(fragment)) fragment = withoutResponse(fragment);
+  return `${rest}${query ? `?${query}` : ''}${fragment ? `#${fragment}` : ''}`;
+}

@@ -7,9 +7,10 @@ import { Code, Option } from './names.js';
 
 /**
  * embeddedSignIn gives a client loginSilently and loginWithPopup. Each
- * attempt has its own transaction, held here in memory only (never
- * sessionStorage: a pending redirect login of this tab keeps its own), and
- * its own window; close() aborts those under way. One silent attempt at a
+ * attempt has its own transaction, which the runtime keeps (the page never
+ * holds its PKCE verifier or nonce, nor does sessionStorage: a pending
+ * redirect login of this tab keeps its own), and its own window; the page
+ * relays the response URL only. close() aborts the attempts under way. One silent attempt at a
  * time per client: concurrent callers share it. call(method, ...args) is
  * the client's call into the runtime, isClosed() whether it was closed.
  */
@@ -26,7 +27,7 @@ export function embeddedSignIn({ call, handle, options, redirectUri, isClosed })
       if (typeof globalThis.document?.createElement !== 'function' || typeof globalThis.addEventListener !== 'function') {
         throw new MezzoError(Code.RuntimeUnavailable, `a ${kind} sign-in needs a page (an iframe or a popup window)`);
       }
-      const { url, transaction } = await call('login', opts, kind);
+      const { url } = await call('login', opts, kind);
       if (isClosed()) throw closedError();
       const state = new URL(url).searchParams.get('state');
       const wait = awaitResponse({ kind, url, id, state, popup, redirectUri: silentRedirectUri, timeoutMs: timeoutMs(kind) });
@@ -34,7 +35,8 @@ export function embeddedSignIn({ call, handle, options, redirectUri, isClosed })
       let response;
       try { response = await wait.promise; } finally { attempts.delete(wait); }
       if (isClosed()) throw closedError();
-      const r = await handle.handleRedirectCallback(response, transaction, null); // no address bar to clean
+      // The runtime finds the attempt's transaction by the response's state.
+      const r = await handle.handleRedirectCallback(response, null, kind);
       if (r.error) throw r.error;
       return { returnTo: r.returnTo };
     } catch (e) {

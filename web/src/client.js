@@ -7,11 +7,11 @@
 // getUser() and isRedirectCallback() answer synchronously.
 import { isCallbackUrl } from './callback-url.js';
 import { embeddedSignIn } from './client-embedded.js';
-import { dpopResponse, resourceFetch } from './client-fetch.js';
+import { dpopResponse, resourceFetch, tokenOrigins } from './client-fetch.js';
 import { moduleStart } from './client-start.js';
 import { MezzoError, closedError, toMezzoError } from './errors.js';
 import { Code, EVENTS, Option } from './names.js';
-import { replaceUrl, saveTransaction, takeTransaction } from './redirect.js';
+import { arrivedCallback, cleanAddressBar, forgetCallback, saveTransaction, takeTransaction } from './redirect.js';
 import { SIGNED_OUT } from './session.js';
 
 const rethrow = (e) => { throw toMezzoError(e); };
@@ -51,8 +51,9 @@ function sessionMirror() {
 /**
  * newClient builds the public Client around the runtime's handle, which
  * createHandle(emit) makes, for the redirect URI redirectUri, on the host
- * runtime ('shared-worker', 'worker' or 'page'), with the client's
- * options (for the silent and popup sign-in's). The runtime reports events
+ * runtime ('shared-worker', 'worker' or 'page', placed there as
+ * placement's {reason, fallbacks} says), with the client's options (for
+ * the silent and popup sign-in's). The runtime reports events
  * through emit(type, detail, state); the client's own reactions to them
  * (the mirror and the token cache) are code here, not listeners, so on()
  * cannot reach them.
@@ -63,7 +64,7 @@ function sessionMirror() {
  * the module now when it is needed now (a redirect callback, a live
  * session), else in the background.
  */
-export async function newClient(createHandle, redirectUri, runtime, options) {
+export async function newClient(createHandle, redirectUri, runtime, options, placement) {
   const mirror = sessionMirror();
   let pending = null; // the Go call shared by concurrent non-forced getToken callers
   let pendingForced = null;
@@ -89,8 +90,13 @@ export async function newClient(createHandle, redirectUri, runtime, options) {
   // running it: this only joins it). A signed-out page starts it when the
   // page has painted and is idle, so that login() finds it ready.
   const start = moduleStart(handle);
-  let onCallback = false;
-  try { onCallback = isCallbackUrl(redirectUri, globalThis.location?.href); } catch { /* no location: not a callback */ }
+  // (createClient took a callback's response out of the address bar
+  // already: arrivedCallback has it.)
+  const isCallbackPage = () => {
+    if (arrivedCallback(redirectUri) !== null) return true;
+    try { return isCallbackUrl(redirectUri, globalThis.location?.href); } catch { return false; } // no location: not a callback
+  };
+  const onCallback = isCallbackPage();
   if (onCallback || mirror.state.authenticated) start.ready(); else start.soon();
 
   // call runs a handle method after the closed check and the module's
@@ -121,6 +127,11 @@ export async function newClient(createHandle, redirectUri, runtime, options) {
 
   const client = {
     runtime,
+    // Why the runtime is there: 'requested' (options.runtime), 'preferred'
+    // (auto's first choice) or 'fallback' (auto passed over the hosts in
+    // runtimeFallbacks, each with the error that stopped it).
+    runtimeReason: placement.reason,
+    runtimeFallbacks: placement.fallbacks,
     /**
      * ready settles with the latest start of the module and the Go client
      * (its options checked, discovery done): it resolves once they run,
@@ -152,21 +163,26 @@ export async function newClient(createHandle, redirectUri, runtime, options) {
     loginWithPopup: (opts) => embedded.loginWithPopup(opts),
     isRedirectCallback(url) {
       if (closed) return false;
-      try { return isCallbackUrl(redirectUri, url ?? globalThis.location.href); } catch { return false; }
+      if (url === undefined || url === null) return isCallbackPage();
+      try { return isCallbackUrl(redirectUri, url); } catch { return false; }
     },
     handleRedirectCallback(url) {
       return Promise.resolve().then(() => {
         if (closed) throw closedError();
         if (url !== undefined && url !== null && typeof url !== 'string') throw new MezzoError(Code.InvalidArgument, 'url must be a string');
-        const href = globalThis.location.href;
-        // Go cleans the address bar only of a callback (this page's rule):
-        // it is handed the page's URL only then.
-        const callbackHref = isCallbackUrl(redirectUri, href) ? href : null;
+        // The page's own callback: the one it arrived with (createClient
+        // took it out of the address bar), else what the address bar holds
+        // now, which leaves it at once, success or not.
+        const href = arrivedCallback(redirectUri) ?? globalThis.location.href;
+        cleanAddressBar(redirectUri);
         // The module first: the transaction is taken (and removed) only
-        // when the call can run, so a failed load leaves it for the retry.
-        return Promise.resolve(start.whenReady()).then(() => handle.handleRedirectCallback(url ?? href, takeTransaction(), callbackHref));
+        // when the call can run, so a failed load leaves it, and the
+        // page's callback, for the retry.
+        return Promise.resolve(start.whenReady()).then(() => {
+          forgetCallback(redirectUri);
+          return handle.handleRedirectCallback(url ?? href, takeTransaction());
+        });
       }).then((r) => {
-        if (r.cleanUrl) replaceUrl(r.cleanUrl); // success or not, the code must not linger in the address bar
         if (r.error) throw r.error;
         return { returnTo: r.returnTo };
       }).catch(rethrow);
@@ -184,11 +200,7 @@ export async function newClient(createHandle, redirectUri, runtime, options) {
       return call('logout', opts).then((r) => {
         mirror.apply(SIGNED_OUT); // the runtime forgot the session before answering
         if (r && r.url) globalThis.location.assign(r.url);
-      }).catch((e) => {
-        const err = toMezzoError(e);
-        if (err.code === Code.DPoPKeyUnavailable) mirror.apply(SIGNED_OUT); // signed out; only the key's deletion failed
-        throw err;
-      });
+      }).catch(rethrow);
     },
     close() {
       // Forgets the tokens and stops renewal without any network request
@@ -203,7 +215,7 @@ export async function newClient(createHandle, redirectUri, runtime, options) {
       for (const [target, type] of wakeSources) target.removeEventListener(type, wake);
       try { handle.close(); } catch { /* already gone with the runtime */ }
     },
-    fetch: resourceFetch({ call, getToken: () => client.getToken(), dpop: options?.[Option.DPoP] === true }),
+    fetch: resourceFetch({ call, getToken: () => client.getToken(), dpop: options?.[Option.DPoP] === true, origins: tokenOrigins(options) }),
     createDpopProof(method, url, opts) {
       return Promise.resolve().then(() => call('dpopProof', method, url, optionsObject(opts).accessToken ?? null)).catch(rethrow);
     },

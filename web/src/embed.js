@@ -11,17 +11,20 @@
 // { type: RESPONSE_MESSAGE, id, url } to its parent (iframe) or opener
 // (popup) with targetOrigin its own origin, and does nothing else: it
 // never starts the module, and createClient() there never settles, so the
-// app's code stops at it. The parent accepts the message only as
-// acceptResponse says, then hands the URL and the attempt's own
-// transaction (kept here in memory, never in sessionStorage) to the
-// handle, which checks and exchanges it where the session lives
-// (client-embedded.js).
+// app's code stops at it (once the parent confirms the attempt is its own).
+// The parent accepts the message only as acceptResponse says, then hands
+// the URL to the handle, which checks it against the attempt's own
+// transaction and exchanges the code where the session lives, and where
+// that transaction is kept (client-embedded.js; never in the page).
 import { isCallbackUrl, responseParams } from './callback-url.js';
 import { MezzoError, toMezzoError } from './errors.js';
 import { Code } from './names.js';
 
 export const EMBED_MARKER = 'mezzo-embed:';
 const RESPONSE_MESSAGE = 'mezzo:authorization-response';
+const RESPONSE_ACK = 'mezzo:authorization-ack'; // the parent's answer: the attempt is its own
+const ACK_TIMEOUT_MS = 2000; // how long a window named with the marker waits for that answer
+const NOT_RETURN_PAGE = Promise.resolve(false);
 const ATTEMPT_ID = /^[0-9a-f]{32}$/;
 export const SILENT_TIMEOUT_S = 10; // silentTimeoutSeconds' default
 export const POPUP_TIMEOUT_S = 300; // popupTimeoutSeconds' default: time for the user to sign in
@@ -37,28 +40,50 @@ export function attemptId() {
 
 /**
  * handOverResponse runs once, when the loader is evaluated in a page: if
- * this page is the return page of a silent or popup attempt (its window
+ * this page may be the return page of a silent or popup attempt (its window
  * name carries the marker and its URL an authorization response) it posts
- * the URL to its parent or opener, on its own origin only, and returns
- * true. Anything else returns false and changes nothing.
+ * the URL to its parent or opener, on its own origin only, and resolves
+ * true once that window confirms the attempt is its own (RESPONSE_ACK for
+ * this id, from that window, on this origin). A marker this app did not set
+ * (a page that named the window so, and has no attempt pending) gets no
+ * confirmation: after ACK_TIMEOUT_MS the page goes on as an ordinary page
+ * (false), and nothing else waits on it. Anything else resolves false at
+ * once and changes nothing.
  */
 function handOverResponse() {
   try {
     const w = globalThis.window;
-    if (!w || w !== globalThis || typeof w.document === 'undefined' || typeof w.name !== 'string') return false;
-    if (!w.name.startsWith(EMBED_MARKER)) return false;
+    if (!w || w !== globalThis || typeof w.document === 'undefined' || typeof w.name !== 'string') return NOT_RETURN_PAGE;
+    if (!w.name.startsWith(EMBED_MARKER)) return NOT_RETURN_PAGE;
     const id = w.name.slice(EMBED_MARKER.length);
     const url = w.location.href;
-    if (!ATTEMPT_ID.test(id) || responseParams(url) === null) return false;
+    if (!ATTEMPT_ID.test(id) || responseParams(url) === null) return NOT_RETURN_PAGE;
     const target = w.parent && w.parent !== w ? w.parent : w.opener;
-    if (!target) return false;
-    target.postMessage({ type: RESPONSE_MESSAGE, id, url }, w.location.origin);
-    return true;
+    if (!target || typeof w.addEventListener !== 'function') return NOT_RETURN_PAGE;
+    const origin = w.location.origin;
+    const confirmed = new Promise((resolve) => {
+      let timer = null;
+      const onMessage = (e) => {
+        const d = e?.data;
+        if (e?.source !== target || e.origin !== origin || !d || d.type !== RESPONSE_ACK || d.id !== id) return;
+        done(true);
+      };
+      const done = (value) => {
+        w.removeEventListener('message', onMessage);
+        clearTimeout(timer);
+        resolve(value);
+      };
+      w.addEventListener('message', onMessage);
+      timer = setTimeout(() => done(false), ACK_TIMEOUT_MS);
+    });
+    target.postMessage({ type: RESPONSE_MESSAGE, id, url }, origin);
+    return confirmed;
   } catch {
-    return false;
+    return NOT_RETURN_PAGE;
   }
 }
 
+/** isReturnPage resolves whether this page is a confirmed return page, which hands its URL over and starts nothing. */
 export const isReturnPage = handOverResponse();
 
 /**
@@ -101,7 +126,10 @@ export function awaitResponse({ kind, url, id, state, redirectUri, timeoutMs, po
     let poll = null;
     let done = false;
     const onMessage = (e) => {
-      if (!done && acceptResponse(e, attempt)) finish(null, e.data.url);
+      if (done || !acceptResponse(e, attempt)) return;
+      // The return page waits for this before it stops as one (handOverResponse).
+      try { e.source.postMessage({ type: RESPONSE_ACK, id }, globalThis.location.origin); } catch { /* gone */ }
+      finish(null, e.data.url);
     };
     finish = (err, value) => {
       if (done) return;

@@ -15,10 +15,9 @@ import { SIGNED_OUT } from './session.js';
  * checks the options, discovery runs) once; a failed start is forgotten,
  * so the next call tries again. Every other method waits for ready().
  */
-export function pageHandle(url, options, emit, dpopKeyRead) {
+export function pageHandle(url, options, emit) {
   let goHandle = null;
   let opening = null;
-  let preloaded = dpopKeyRead; // createClient's read of the DPoP key, for the first Go client only
   let closed = false;
   const ready = () => {
     if (goHandle) return Promise.resolve(goHandle);
@@ -27,9 +26,7 @@ export function pageHandle(url, options, emit, dpopKeyRead) {
         // A page runs one module: another client may have claimed another
         // URL since this one was made (moduleUrlFor says so, typed).
         const api = await start(moduleUrlFor(url, Code.InvalidConfig, `options.${Option.WasmURL}`));
-        const key = preloaded;
-        preloaded = undefined;
-        const h = await newGoClient(api, options, emit, key);
+        const h = await newGoClient(api, options, emit);
         if (closed) { h.close(); throw closedError(); }
         goHandle = h;
         return h;
@@ -44,7 +41,7 @@ export function pageHandle(url, options, emit, dpopKeyRead) {
     async logout(opts) {
       const r = await (await ready()).logout(opts);
       if (opts?.[LogoutOption.ForgetDpopKey] === true) {
-        await forgetDevice(options, () => { const h = goHandle; goHandle = null; preloaded = undefined; h?.close(); });
+        forgetDevice(options, () => { const h = goHandle; goHandle = null; h?.close(); });
       }
       return r;
     },

@@ -1,21 +1,25 @@
 // host-remote.js — the page's side of a worker runtime (runtime
 // 'shared-worker' or 'worker'): the connection to the worker, over rpc.js,
 // and the handle of one client's session there (host-worker.js answers).
+import { resolveUrl } from './assets.js';
 import { MezzoError } from './errors.js';
 import { pageLock, whenGone } from './locks.js';
 import { mark } from './marks.js';
 import { Code, Event, EVENTS, RUNTIME_METHODS } from './names.js';
 import { rpcClient } from './rpc.js';
 import { SIGNED_OUT } from './session.js';
+import { trustedScriptUrl } from './trusted-types.js';
 import { VERSION } from './version.js';
+import { workerName } from './worker-identity.js';
 
-const connections = new Map(); // `${host} ${workerUrl}` → Promise<connection>: the page's live one per worker
+const connections = new Map(); // `${host} ${workerUrl} ${moduleUrl}` → Promise<connection>: the page's live one per worker
 
 /**
  * connection returns the page's connection to the worker runtime on host
- * ('shared-worker' or 'worker') at workerUrl, starting the worker (and in
- * it the module at moduleUrl) when there is none or the last one died. A
- * worker that cannot start rejects runtime_unavailable.
+ * ('shared-worker' or 'worker') at workerUrl that runs the module at
+ * moduleUrl (its name says which: worker-identity.js), starting the worker
+ * when there is none or the last one died. A worker that cannot start
+ * rejects runtime_unavailable.
  *
  * A connection is { call(method, params), listen(session, emit),
  * unlisten(session, emit), onDead(hook), dead }. The worker's events for a
@@ -25,7 +29,7 @@ const connections = new Map(); // `${host} ${workerUrl}` → Promise<connection>
  * state, and the next connection() starts a fresh worker.
  */
 function connection(host, workerUrl, moduleUrl) {
-  const key = `${host} ${workerUrl}`;
+  const key = `${host} ${workerUrl} ${moduleUrl}`;
   if (!connections.has(key)) {
     const started = connect(host, workerUrl, moduleUrl);
     connections.set(key, started);
@@ -39,9 +43,13 @@ async function connect(host, workerUrl, moduleUrl) {
   const unavailable = (why) => new MezzoError(Code.RuntimeUnavailable, `the ${host} runtime cannot start: ${why}`);
   let worker;
   try {
+    // Under Trusted Types the script URL is mezzo's policy's (this page's
+    // origin, or where mezzo's files are).
+    const origins = () => [globalThis.location?.origin, new URL(resolveUrl(undefined, 'mezzo-worker.js')).origin];
+    const script = trustedScriptUrl(workerUrl, origins);
     worker = host === 'shared-worker'
-      ? new globalThis.SharedWorker(workerUrl, { name: `mezzo@${VERSION}`, extendedLifetime: true })
-      : new globalThis.Worker(workerUrl, { name: `mezzo@${VERSION}` });
+      ? new globalThis.SharedWorker(script, { name: workerName(moduleUrl), extendedLifetime: true })
+      : new globalThis.Worker(script, { name: workerName(moduleUrl) });
   } catch (e) {
     throw unavailable(e instanceof Error ? e.message : String(e));
   }

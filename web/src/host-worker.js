@@ -4,9 +4,11 @@
 // runtime.js (fetch and compile here, streaming; load wasm_exec.js; run Go)
 // as the page host does. Each connected page gets an rpcServer on its port:
 //
-//   hello({wasmUrl})             → {lock, marks}: checks the module URL
-//                                  (a worker runs one module) but does not
-//                                  start it (see ready); lock is the Web
+//   hello({wasmUrl})             → {lock, marks}: checks that wasmUrl is
+//                                  the module this worker runs, the one
+//                                  its name carries (worker-identity.js),
+//                                  but does not start it (see ready);
+//                                  invalid_config otherwise; lock is the Web
 //                                  Lock this worker holds while it lives,
 //                                  marks the start-up marks made so far
 //                                  (later ones come as 'mark' events)
@@ -18,7 +20,7 @@
 //                                  it (tens of ms while a page loads) is
 //                                  not on the way to the page's first answer
 //   attach({options})            → {session, state}: (with options.dpop,
-//                                  once the DPoP key is loaded or made:
+//                                  once the worker's DPoP key is made:
 //                                  dpop_key_unavailable otherwise) the session for
 //                                  options — one per distinct configuration
 //                                  (sessionKey), shared by every page that
@@ -37,7 +39,7 @@
 //                ({session, args}) → the Go handle's method applied to args,
 //                                  after ready;
 //                                  logout with forgetDpopKey then drops the
-//                                  session's Go client and deletes its
+//                                  session's Go client and forgets its
 //                                  DPoP key (forgetDevice)
 //   detach({session})            → this page no longer listens to session
 //
@@ -49,18 +51,23 @@
 // expiry and the ID token's claims, never the refresh token or the raw ID
 // token (the end-session URL of a logout carries id_token_hint).
 
+import { resolveUrl } from './assets.js';
 import { dpopKey, forgetDevice } from './dpop-keys.js';
 import { MezzoError } from './errors.js';
 import { PAGE_LOCK_PREFIX, holdLock, whenGone } from './locks.js';
 import { marksSoFar, onMark } from './marks.js';
 import { Code, Event, LogoutOption, Option, RUNTIME_METHODS } from './names.js';
 import { rpcIsPlainObject, rpcServer } from './rpc.js';
-import { moduleUrlFor, newGoClient, start } from './runtime.js';
+import { newGoClient, start } from './runtime.js';
 import { SIGNED_OUT, sessionKey } from './session.js';
 import { VERSION } from './version.js';
+import { checkWorkerModule, namedModule } from './worker-identity.js';
 
 /** lockHeld resolves with the name of the lock this worker holds for good (null without Web Locks); see serveRuntime. */
 let lockHeld = null;
+// The module this worker runs, for its life: the one its name says
+// (worker-identity.js), or the reason it serves no page.
+let pinned = null; // {url} or {refused: MezzoError}
 
 const sessions = new Map(); // sessionKey → session
 // id → session: { id, options, handle (null until made), opening, ports: Map<ctx, attachments> }
@@ -82,7 +89,7 @@ function sessionFor(options) {
   const key = sessionKey(options);
   let s = sessions.get(key);
   if (!s) {
-    s = { id: nextSession++, key, options, handle: null, opening: null, ports: new Map(), dpopKey: undefined };
+    s = { id: nextSession++, key, options, handle: null, opening: null, ports: new Map() };
     sessions.set(key, s);
     sessionsById.set(s.id, s);
   }
@@ -90,19 +97,17 @@ function sessionFor(options) {
 }
 
 /**
- * openSession starts the module at moduleUrl (once per worker) and makes
- * the session's Go client (once per session). A failure (a module that
- * does not load, options Go refuses, a failed discovery) keeps nothing:
- * the next call tries again.
+ * openSession starts the worker's module (once per worker) and makes the
+ * session's Go client (once per session). A failure (a module that does
+ * not load, options Go refuses, a failed discovery) keeps nothing: the
+ * next call tries again, with the same module.
  */
-function openSession(s, moduleUrl) {
+function openSession(s) {
   if (s.handle) return Promise.resolve(s.handle);
   if (!s.opening) {
     s.opening = (async () => {
-      const api = await start(moduleUrlFor(moduleUrl, Code.InvalidConfig, `options.${Option.WasmURL}`));
-      const key = s.dpopKey; // attach's read, for this Go client only
-      s.dpopKey = undefined;
-      const h = await newGoClient(api, s.options, (type, detail, state) => broadcast(s, type, detail, state, null), key);
+      const api = await start(pinned.url);
+      const h = await newGoClient(api, s.options, (type, detail, state) => broadcast(s, type, detail, state, null));
       s.handle = h;
       return h;
     })().finally(() => {
@@ -139,7 +144,7 @@ function watchPage(name, gone) {
 
 /** serve answers one page on port. */
 function serve(port) {
-  let pageModule = null; // the module this page asked for in hello
+  let greeted = false; // whether this page said hello, for this worker's module
   let watched = false; // whether the page's lock is watched (once per port)
   /** attached returns the session params names, if this port attached to it. */
   const attached = (params, ctx) => {
@@ -150,8 +155,8 @@ function serve(port) {
   const method = (name, after) => async (params, ctx) => {
     const s = attached(params, ctx);
     const args = params.args ?? [];
-    if (!Array.isArray(args) || args.length > 3) throw badArgument(`the args of ${name} must be an array of at most 3`);
-    const handle = await openSession(s, pageModule);
+    if (!Array.isArray(args) || args.length > 4) throw badArgument(`the args of ${name} must be an array of at most 4`);
+    const handle = await openSession(s);
     const result = await handle[name](...args);
     if (after) after(s, ctx, result);
     return result;
@@ -163,9 +168,15 @@ function serve(port) {
     version: VERSION,
     handlers: {
       async hello(params, ctx) {
-        // The module starts when a page needs it (ready, or a call), not
-        // here: a signed-out page answers without it (issue 15).
-        pageModule = moduleUrlFor(params?.wasmUrl, Code.InvalidConfig, `options.${Option.WasmURL}`);
+        // A page joins only the worker of the module it asked for (its
+        // name says which); the module starts when a page needs it (ready,
+        // or a call), not here: a signed-out page answers without it
+        // (issue 15).
+        if (pinned.refused) throw pinned.refused;
+        if (params?.wasmUrl !== pinned.url) {
+          throw new MezzoError(Code.InvalidConfig, `this mezzo worker runs ${pinned.url}, not ${JSON.stringify(params?.wasmUrl)}: a page that names another module gets a worker of its own`);
+        }
+        greeted = true;
         return { lock: await lockHeld, marks: marksSoFar() };
       },
       watch(params, ctx) {
@@ -184,19 +195,17 @@ function serve(port) {
         return null;
       },
       async attach(params, ctx) {
-        if (pageModule === null) throw badArgument('call hello first');
+        if (!greeted) throw badArgument('call hello first');
         if (!rpcIsPlainObject(params?.options)) throw new MezzoError(Code.InvalidConfig, 'options must be an object');
         // No key, no client (issue 13): the page learns it from createClient.
-        // A live session has its key already: no store read on its way; the
-        // read made here serves the session's Go client (openSession).
-        const key = params.options[Option.DPoP] === true && !sessions.get(sessionKey(params.options))?.handle ? await dpopKey(params.options) : undefined;
+        // The worker's key for these options is made now, once (dpopKey).
+        if (params.options[Option.DPoP] === true) await dpopKey(params.options);
         const s = sessionFor(params.options);
-        if (key) s.dpopKey = key;
         s.ports.set(ctx, (s.ports.get(ctx) ?? 0) + 1);
         return { session: s.id, state: s.handle ? s.handle.state() : SIGNED_OUT };
       },
       async ready(params, ctx) {
-        await openSession(attached(params, ctx), pageModule);
+        await openSession(attached(params, ctx));
         return null;
       },
       detach(params, ctx) {
@@ -213,7 +222,7 @@ function serve(port) {
         const r = await logout(params, ctx);
         if (params.args?.[0]?.[LogoutOption.ForgetDpopKey] === true) {
           const s = attached(params, ctx);
-          await forgetDevice(s.options, () => { const h = s.handle; s.handle = null; s.dpopKey = undefined; h?.close(); });
+          forgetDevice(s.options, () => { const h = s.handle; s.handle = null; h?.close(); });
         }
         return r;
       },
@@ -223,12 +232,29 @@ function serve(port) {
 }
 
 /**
+ * pinnedModule is the module a worker named name runs: the URL its name
+ * carries, if a worker runtime may run it (worker-identity.js), else the
+ * error every page's hello gets.
+ */
+function pinnedModule(name) {
+  const url = namedModule(name);
+  if (url === null) return { refused: new MezzoError(Code.InvalidConfig, 'this worker was not started by mezzo\'s loader (its name names no module)') };
+  try {
+    checkWorkerModule(url, globalThis.location.origin, resolveUrl(undefined, 'mezzo.wasm'), 'the module this worker is named for');
+  } catch (e) {
+    return { refused: e };
+  }
+  return { url };
+}
+
+/**
  * serveRuntime makes this worker the runtime: it takes the lock it holds
  * for as long as it lives (pages request it to learn of its death), and
  * serves every page that connects (a SharedWorker) or its one page (a
  * dedicated Worker, whose scope is the port). Called once, by the entry.
  */
 export function serveRuntime() {
+  pinned = pinnedModule(globalThis.name);
   lockHeld = holdLock(`mezzo-runtime@${VERSION}/${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
   onMark((name) => { for (const s of servers) s.emit('mark', { name }); });
   if (typeof globalThis.SharedWorkerGlobalScope === 'function' && globalThis instanceof globalThis.SharedWorkerGlobalScope) {

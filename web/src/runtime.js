@@ -84,7 +84,9 @@ function load(url) {
     }, (e) => {
       compiled = null; // a failed load can be retried, from anywhere
       moduleUrl = null;
-      throw toMezzoError(e);
+      // A fetch that did not complete, bytes that are no module, a CSP
+      // without 'wasm-unsafe-eval': the module could not be loaded.
+      throw e instanceof MezzoError ? e : new MezzoError(Code.LoadFailed, `${url} could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
     });
   }
   return compiled;
@@ -168,12 +170,11 @@ export function start(url) {
 }
 
 /**
- * newGoClient makes the Go client of options on api, with its DPoP key when
- * options.dpop is on: loaded, the one the caller read just before for it
- * (preloaded, used once), else read now.
+ * newGoClient makes the Go client of options on api, with this runtime's
+ * DPoP key for it when options.dpop is on.
  */
-export async function newGoClient(api, options, emit, preloaded) {
-  const key = options[Option.DPoP] === true ? preloaded ?? await dpopKey(options) : undefined;
+export async function newGoClient(api, options, emit) {
+  const key = options[Option.DPoP] === true ? await dpopKey(options) : undefined;
   const h = await api.createClient(options, emit, key);
   if (!h) throw new MezzoError(Code.InternalError, 'the module returned no client');
   return h;

@@ -61,7 +61,24 @@ export async function launchBrowser(extraArgs = []) {
 export async function workerSession(cdp, origin) {
   const workers = (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.type === 'shared_worker' && t.url.startsWith(origin));
   if (workers.length !== 1) throw new Error(`${workers.length} shared workers for ${origin}`);
-  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: workers[0].targetId, flatten: false });
+  return attachWorker(cdp, workers[0].targetId);
+}
+
+/** workerSessions is workerSession for every shared worker of origin, each with its name (self.name). */
+export async function workerSessions(cdp, origin) {
+  const workers = (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.type === 'shared_worker' && t.url.startsWith(origin));
+  const out = [];
+  for (const w of workers) {
+    const session = await attachWorker(cdp, w.targetId);
+    const { result } = await session.send('Runtime.evaluate', { expression: 'self.name', returnByValue: true });
+    out.push({ ...session, name: result.value });
+  }
+  return out;
+}
+
+/** attachWorker attaches cdp to the worker targetId (see workerSession). */
+async function attachWorker(cdp, targetId) {
+  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: false });
   let next = 1;
   const waiting = new Map();
   const events = [];
@@ -78,7 +95,7 @@ export async function workerSession(cdp, origin) {
   };
   cdp.on('Target.receivedMessageFromTarget', onMessage);
   return {
-    targetId: workers[0].targetId,
+    targetId,
     events,
     send: (method, params = {}) => new Promise((resolve, reject) => {
       const id = next++;
@@ -129,6 +146,72 @@ export async function watchWorkerErrors(cdp, origin, errors) {
       await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => {});
     },
   };
+}
+
+/**
+ * searchMemories finds, through a CDP send(method, params) of one context,
+ * every live WebAssembly.Memory there (Runtime.queryObjects) and reports
+ * how many there are and whether any holds the UTF-8 bytes of needle.
+ */
+export async function searchMemories(send, needle) {
+  const { result: proto } = await send('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' });
+  const { objects } = await send('Runtime.queryObjects', { prototypeObjectId: proto.objectId });
+  const { result } = await send('Runtime.callFunctionOn', {
+    objectId: objects.objectId,
+    returnByValue: true,
+    arguments: [{ value: needle }],
+    functionDeclaration: `function (needle) {
+      const n = new TextEncoder().encode(needle);
+      const holds = (m) => {
+        const bytes = new Uint8Array(m.buffer);
+        outer: for (let i = bytes.indexOf(n[0]); i >= 0; i = bytes.indexOf(n[0], i + 1)) {
+          for (let j = 1; j < n.length; j++) if (bytes[i + j] !== n[j]) continue outer;
+          return true;
+        }
+        return false;
+      };
+      return { memories: this.length, found: this.some(holds) };
+    }`,
+  });
+  return result.value;
+}
+
+/**
+ * tokenReplies waits until the worker (a workerSession with Network
+ * enabled) has made at least n token requests of grantType to provider and
+ * read their replies, and returns the parsed replies, in the order sent;
+ * it fails after timeoutMs.
+ * A reply counts once Network.getResponseBody gives it: on a loaded
+ * machine the session has missed a request's loadingFinished event though
+ * the worker had its reply and went on renewing (seen 4 times in full
+ * runs), so the event alone is not waited for.
+ */
+export async function tokenReplies(worker, provider, grantType, n, timeoutMs) {
+  const { token_endpoint: endpoint } = await provider.discovery();
+  const toEndpoint = (e) => e.method === 'Network.requestWillBeSent' && e.params.request.url === endpoint;
+  const finished = (id) => worker.events.some((f) => f.method === 'Network.loadingFinished' && f.params.requestId === id);
+  const replies = new Map(); // requestId → parsed reply
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sent = worker.events.filter((e) => toEndpoint(e) && new URLSearchParams(e.params.request.postData ?? '').get('grant_type') === grantType);
+    for (const { params: { requestId } } of sent) {
+      if (replies.has(requestId)) continue;
+      try {
+        replies.set(requestId, JSON.parse((await worker.send('Network.getResponseBody', { requestId })).body));
+      } catch { /* not read yet */ }
+    }
+    const got = sent.filter((e) => replies.has(e.params.requestId)).map((e) => replies.get(e.params.requestId));
+    if (got.length >= n) return got;
+    if (Date.now() > deadline) {
+      // What the worker did send to the token endpoint, to tell a request
+      // that never came from one the filter missed (no postData, no reply).
+      const seen = worker.events.filter(toEndpoint)
+        .map((e) => `${new URLSearchParams(e.params.request.postData ?? '').get('grant_type') ?? (e.params.request.hasPostData ? 'postData not given' : 'no body')}`
+          + `${replies.has(e.params.requestId) ? '' : ' (no reply read)'}${finished(e.params.requestId) ? '' : ' (no loadingFinished)'}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${n} ${grantType} request(s) in the worker with their replies; it sent ${seen.length ? seen.join(', ') : 'none'} of ${worker.events.length} network events`);
+    }
+    await new Promise((r) => { setTimeout(r, 100); });
+  }
 }
 
 /** heapSnapshot returns the text of a heap snapshot taken through session (a page's CDP session). */

@@ -1,8 +1,11 @@
 // DPoP (RFC 9449) in Chromium against the real provider (oidc-provider with
 // its dpop feature, ../../dev/idp/) and its DPoP-protected resource: the
 // demo app with dpop: true signs in, renews and calls the resource with
-// DPoP-bound tokens; the key is non-extractable, survives a reload, and is
-// the one the tokens are bound to; a refresh token taken out of the page
+// DPoP-bound tokens; the key is non-extractable, made in the runtime and
+// never stored (a key planted in IndexedDB is never used), lives as long as
+// the runtime (a reload of the page host makes a new one; the SharedWorker
+// keeps it across reloads), and is the one the tokens are bound to; a
+// refresh token taken out of the page
 // is useless without it; a provider that wants nonces costs one extra
 // round trip; no proof is ever sent twice; silent (iframe) and popup
 // sign-in bind their codes to the key too.
@@ -93,7 +96,7 @@ function watchAuthorizations(target, endpoint) {
   return { seen, stop: () => target.off('request', onRequest) };
 }
 
-/** pageThumbprint is the thumbprint a new client of the page's config reports: the stored key's. */
+/** pageThumbprint is the thumbprint a new client of the page's config reports: its runtime's key's. */
 const pageThumbprint = (page) => page.evaluate(async () => {
   const { userinfoEndpoint, resourceEndpoint, ...options } = await (await fetch('/config.json')).json();
   const c = await mezzo.createClient(options);
@@ -130,30 +133,90 @@ test('sign-in, renewal and client.fetch with DPoP-bound tokens; cnf.jkt is the k
   }
 });
 
-test('the key: non-extractable in IndexedDB, the same after a reload; a refresh token taken out is refused without it', async () => {
+/**
+ * plantKey does in page what an injected script could against a key
+ * store: a key pair whose private half it keeps, re-imported as
+ * non-extractable and stored where mezzo kept its keys before (IndexedDB
+ * mezzo-dpop/keys, under the client's name). It returns the planted key's
+ * public JWK.
+ */
+const plantKey = (page, name) => page.evaluate(async (keyName) => {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256' };
+  const attacker = await crypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+  const privateKey = await crypto.subtle.importKey('jwk', await crypto.subtle.exportKey('jwk', attacker.privateKey), alg, false, ['sign']);
+  const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+  const open = indexedDB.open('mezzo-dpop', 1);
+  open.onupgradeneeded = () => open.result.createObjectStore('keys');
+  const db = await req(open);
+  const tx = db.transaction('keys', 'readwrite');
+  tx.objectStore('keys').put({ privateKey, publicKey: attacker.publicKey, created: Date.now() }, keyName);
+  await new Promise((resolve) => { tx.oncomplete = resolve; });
+  db.close();
+  const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', attacker.publicKey);
+  return { kty, crv, x, y };
+}, name);
+
+/**
+ * storedInPage is what the app's origin keeps in the page's storage:
+ * localStorage, sessionStorage, document.cookie, and every IndexedDB
+ * database with its records' keys.
+ */
+const storedInPage = (page) => page.evaluate(async () => {
+  const dump = (st) => Array.from({ length: st.length }, (_, i) => `${st.key(i)}=${st.getItem(st.key(i))}`);
+  const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+  const idb = {};
+  for (const { name } of await indexedDB.databases()) {
+    const db = await req(indexedDB.open(name));
+    idb[name] = {};
+    for (const store of db.objectStoreNames) idb[name][store] = (await req(db.transaction(store).objectStore(store).getAllKeys())).map(String);
+    db.close();
+  }
+  return { local: dump(localStorage), session: dump(sessionStorage), cookie: document.cookie, idb };
+});
+
+test('the key: made in the runtime, non-extractable, never stored; a key planted in IndexedDB is never used; a refresh token taken out is refused without the key', async () => {
   const tokenEndpoint = await configure(idp);
   const { page, traffic } = await openPage(tokenEndpoint);
+  // Every key pair the page's runtime makes, seen through WebCrypto itself.
+  await page.addInitScript(() => {
+    const generateKey = crypto.subtle.generateKey;
+    window.__keysMade = [];
+    crypto.subtle.generateKey = async function spy(...args) {
+      const pair = await generateKey.apply(this, args);
+      window.__keysMade.push(pair);
+      return pair;
+    };
+  });
   try {
+    await page.goto(`${demo.origin}/`);
+    await page.waitForSelector('#status[data-state="signed-out"]');
+    const keyName = JSON.stringify([idp.issuer, idp.clientId]);
+    const planted = thumbprint(await plantKey(page, keyName));
     await signIn(page, demo.origin, idp);
     const jkt = await pageThumbprint(page);
-    assert.equal(thumbprint(headerOf(traffic[0].dpop).jwk), jkt);
-    const stored = await page.evaluate(async () => {
-      const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
-      const db = await req(indexedDB.open('mezzo-dpop'));
-      const records = await req(db.transaction('keys').objectStore('keys').getAll());
-      db.close();
-      const { privateKey } = records[0];
+    assert.notEqual(jkt, planted, 'the planted key is not the client\'s');
+    const proofs = traffic.map((t) => thumbprint(headerOf(t.dpop).jwk));
+    assert.ok(proofs.length > 0 && proofs.every((p) => p === jkt), 'the provider sees proofs only by the runtime\'s own key');
+    const made = await page.evaluate(async () => Promise.all(window.__keysMade.map(async ({ privateKey, publicKey }) => {
       let exported = 'exported';
       try { await crypto.subtle.exportKey('jwk', privateKey); } catch (e) { exported = e.name; }
       let pkcs8 = 'exported';
       try { await crypto.subtle.exportKey('pkcs8', privateKey); } catch (e) { pkcs8 = e.name; }
-      return { count: records.length, extractable: privateKey.extractable, exported, pkcs8, fields: Object.keys(records[0]).sort() };
-    });
-    assert.deepEqual(stored, { count: 1, extractable: false, exported: 'InvalidAccessError', pkcs8: 'InvalidAccessError', fields: ['created', 'privateKey', 'publicKey'] }, 'the private key can sign, never be read; nothing else is stored');
+      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', publicKey);
+      return { extractable: privateKey.extractable, exported, pkcs8, jwk: { kty, crv, x, y } };
+    })));
+    assert.equal(made.length, 1, 'one key made, by the runtime');
+    const [{ jwk, ...privateHalf }] = made;
+    assert.deepEqual(privateHalf, { extractable: false, exported: 'InvalidAccessError', pkcs8: 'InvalidAccessError' }, 'the private key can sign, never be read');
+    assert.equal(thumbprint(jwk), jkt);
+    assert.deepEqual(await storedInPage(page), { local: [], session: [], cookie: '', idb: { 'mezzo-dpop': { keys: [keyName] } } },
+      'nothing stored: the planted record alone, untouched');
 
+    // A reload starts a new runtime in the page: a new key, as the session
+    // it bound is gone with the old one.
     await page.reload();
     await page.waitForSelector('#status[data-state]');
-    assert.equal(await pageThumbprint(page), jkt, 'the key survives a reload');
+    assert.notEqual(await pageThumbprint(page), jkt, 'the key did not outlive its runtime');
 
     // The refresh token, copied out of the page (here from its traffic),
     // replayed without the key, then with a proof of another key.
@@ -170,6 +233,11 @@ test('the key: non-extractable in IndexedDB, the same after a reload; a refresh 
     assert.equal(forged.status, 400, 'another key\'s proof is refused');
     assert.equal((await forged.json()).error, 'invalid_grant');
   } finally {
+    // The planted database goes, so that later tests see the origin's own storage.
+    await page.evaluate(() => new Promise((resolve) => {
+      const q = indexedDB.deleteDatabase('mezzo-dpop');
+      q.onsuccess = resolve; q.onerror = resolve; q.onblocked = resolve;
+    })).catch(() => {});
     await page.close();
   }
 });
@@ -253,8 +321,9 @@ test('1000 client.fetch calls in the shared worker: 1000 proofs, no jti twice, e
     await page.waitForSelector('#status[data-state="signed-in"]');
     assert.equal((await callApi(page)).match, 'true', 'a reload keeps the session and the key (the worker holds them)');
     assert.deepEqual(errors, []);
+    assert.deepEqual(await storedInPage(page), { local: [], session: [], cookie: '', idb: {} }, 'nothing in web storage, cookies or IndexedDB after a DPoP session');
 
-    // "Forget this device" in the worker: the key is deleted, the session
+    // "Forget this device" in the worker: the key is forgotten, the session
     // ends, and the next client makes a new key.
     const before = await pageThumbprint(page);
     await Promise.all([

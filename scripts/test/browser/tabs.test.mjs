@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { startDemoServer } from '../../dev/demo-server.mjs';
 import { startIdp } from '../../dev/idp/harness.mjs';
-import { launchBrowser, recordCspViolations, cspViolations, watchErrors, watchWorkerErrors, signIn, logOut, workerSession, heapSnapshot, CHROMIUM } from './browser.mjs';
+import { launchBrowser, recordCspViolations, cspViolations, watchErrors, watchWorkerErrors, signIn, logOut, workerSession, heapSnapshot, searchMemories, tokenReplies as workerTokenReplies, CHROMIUM } from './browser.mjs';
 import { redeemRefreshToken } from '../lib/common.mjs';
 
 const SHORT_TTL = 4; // seconds, for the renewal scenarios: renewed after 2 s
@@ -54,6 +54,8 @@ async function open(origin) {
 }
 
 const state = (page) => page.getAttribute('#status', 'data-state');
+/** tokenReplies is browser.mjs's, with the short tokens' patience (three lifetimes). */
+const tokenReplies = (worker, provider, grantType, n) => workerTokenReplies(worker, provider, grantType, n, SHORT_TTL * 3000);
 const tokenRequests = async (provider) => (await provider.stats()).tokenRequests;
 
 /** getTokens calls getToken() n times at once in page, from a client of the demo's configuration, and returns the distinct answers (or error codes). */
@@ -133,8 +135,9 @@ test('a forged or stale-version message gets a typed error, and the tabs keep wo
   assert.ok(version, 'mezzo-worker.js names its version');
   const replies = await tabs[1].evaluate(async (v) => {
     const version = v;
-    // The same SharedWorker the app uses: same script, same name.
-    const port = new SharedWorker('/dist/mezzo-worker.js', { name: `mezzo@${version}`, extendedLifetime: true }).port;
+    // The same SharedWorker the app uses: same script, same name (the
+    // version and the module it runs).
+    const port = new SharedWorker('/dist/mezzo-worker.js', { name: `mezzo@${version} ${new URL('/dist/mezzo.wasm', location.href).href}`, extendedLifetime: true }).port;
     port.start();
     const ask = (msg) => new Promise((resolve) => {
       const t = setTimeout(() => resolve('no reply'), 1000);
@@ -216,71 +219,6 @@ test('a reload of the only tab keeps the session (the worker\'s extendedLifetime
   assert.equal(await state(last), 'signed-in', 'Chromium keeps the worker through the reload');
   assert.equal(await tokenRequests(idp), 0);
 });
-
-/**
- * tokenReplies waits until the worker (a workerSession with Network
- * enabled) has made at least n token requests of grantType to provider and
- * read their replies, and returns the parsed replies, in the order sent.
- * A reply counts once Network.getResponseBody gives it: on a loaded
- * machine the session has missed a request's loadingFinished event though
- * the worker had its reply and went on renewing (seen 4 times in full
- * runs), so the event alone is not waited for.
- */
-async function tokenReplies(worker, provider, grantType, n) {
-  const { token_endpoint: endpoint } = await provider.discovery();
-  const toEndpoint = (e) => e.method === 'Network.requestWillBeSent' && e.params.request.url === endpoint;
-  const finished = (id) => worker.events.some((f) => f.method === 'Network.loadingFinished' && f.params.requestId === id);
-  const replies = new Map(); // requestId → parsed reply
-  const deadline = Date.now() + SHORT_TTL * 3000;
-  for (;;) {
-    const sent = worker.events.filter((e) => toEndpoint(e) && new URLSearchParams(e.params.request.postData ?? '').get('grant_type') === grantType);
-    for (const { params: { requestId } } of sent) {
-      if (replies.has(requestId)) continue;
-      try {
-        replies.set(requestId, JSON.parse((await worker.send('Network.getResponseBody', { requestId })).body));
-      } catch { /* not read yet */ }
-    }
-    const got = sent.filter((e) => replies.has(e.params.requestId)).map((e) => replies.get(e.params.requestId));
-    if (got.length >= n) return got;
-    if (Date.now() > deadline) {
-      // What the worker did send to the token endpoint, to tell a request
-      // that never came from one the filter missed (no postData, no reply).
-      const seen = worker.events.filter(toEndpoint)
-        .map((e) => `${new URLSearchParams(e.params.request.postData ?? '').get('grant_type') ?? (e.params.request.hasPostData ? 'postData not given' : 'no body')}`
-          + `${replies.has(e.params.requestId) ? '' : ' (no reply read)'}${finished(e.params.requestId) ? '' : ' (no loadingFinished)'}`);
-      assert.fail(`timed out after ${SHORT_TTL * 3000} ms waiting for ${n} ${grantType} request(s) in the worker with their replies; it sent ${seen.length ? seen.join(', ') : 'none'} of ${worker.events.length} network events`);
-    }
-    await new Promise((r) => { setTimeout(r, 100); });
-  }
-}
-
-/**
- * searchMemories finds, through a CDP send(method, params) of one context,
- * every live WebAssembly.Memory there (Runtime.queryObjects) and reports
- * how many there are and whether any holds the UTF-8 bytes of needle.
- */
-async function searchMemories(send, needle) {
-  const { result: proto } = await send('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' });
-  const { objects } = await send('Runtime.queryObjects', { prototypeObjectId: proto.objectId });
-  const { result } = await send('Runtime.callFunctionOn', {
-    objectId: objects.objectId,
-    returnByValue: true,
-    arguments: [{ value: needle }],
-    functionDeclaration: `function (needle) {
-      const n = new TextEncoder().encode(needle);
-      const holds = (m) => {
-        const bytes = new Uint8Array(m.buffer);
-        outer: for (let i = bytes.indexOf(n[0]); i >= 0; i = bytes.indexOf(n[0], i + 1)) {
-          for (let j = 1; j < n.length; j++) if (bytes[i + j] !== n[j]) continue outer;
-          return true;
-        }
-        return false;
-      };
-      return { memories: this.length, found: this.some(holds) };
-    }`,
-  });
-  return result.value;
-}
 
 test('the refresh token and the raw ID token never enter the page: absent from its heap after a login and a renewal, present in the worker', async () => {
   const page = await open(stampede.origin);

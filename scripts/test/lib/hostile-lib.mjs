@@ -34,10 +34,11 @@ export function bearerUses(tp, from = 0) {
 }
 
 /**
- * freshKeyStore gives the runtime an empty IndexedDB (node has none), where
- * a client with dpop keeps its key, and returns it.
+ * emptyIndexedDB gives node an empty IndexedDB, as a browser has, and
+ * returns it: a test can then plant records there, as an injected script
+ * could, and show that mezzo stores nothing and reads nothing there.
  */
-export function freshKeyStore() {
+export function emptyIndexedDB() {
   globalThis.indexedDB = new IDBFactory();
   return globalThis.indexedDB;
 }

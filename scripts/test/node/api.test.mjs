@@ -2,6 +2,7 @@
 // real dev identity provider (oidc-provider) over HTTP on 127.0.0.1.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { APP, resetBrowser, traffic, loadMezzo } from '../lib/browser-env.mjs';
 import { clientEnv, failsToStart, loadFreshMezzo, redeemRefreshToken, rejects, sleep } from '../lib/common.mjs';
 import { startIdp } from '../../dev/idp/harness.mjs';
@@ -252,6 +253,63 @@ test('client.fetch adds the bearer token', async () => {
   const res = await client.fetch(discovery.userinfo_endpoint, { headers: { accept: 'application/json' } });
   assert.equal(res.status, 200);
   assert.equal((await res.json()).sub, 'demo-user-1');
+});
+
+test('client.fetch sends the token only to the app, its provider and apiOrigins, over https: or loopback http:; anything else rejects origin_not_allowed and sends nothing', async () => {
+  const seen = [];
+  const api = createServer((req, res) => { seen.push(req.headers.authorization ?? null); res.end('ok'); });
+  await new Promise((r) => { api.listen(0, '127.0.0.1', r); });
+  const listed = `http://127.0.0.1:${api.address().port}`;
+  try {
+    const { client, token } = await env.signedIn({ apiOrigins: [listed, 'http://api.example.test'] });
+    const from = traffic.length;
+    for (const url of ['https://api.example/orders', 'http://api.example.test/orders', `http://127.0.0.1:${api.address().port + 1}/x`]) {
+      await rejects(client.fetch(url), 'origin_not_allowed');
+      await rejects(client.fetch(new Request(url, { method: 'POST', body: 'x' })), 'origin_not_allowed');
+    }
+    assert.equal(traffic.length, from, 'nothing was sent');
+    assert.equal((await client.fetch(`${listed}/orders`)).status, 200, 'a listed origin gets it');
+    assert.equal((await client.fetch(discovery.userinfo_endpoint)).status, 200, 'the provider gets it');
+    assert.deepEqual(seen, [`Bearer ${token}`], 'the listed API saw the token, once; no other server did');
+  } finally {
+    api.close();
+  }
+});
+
+test('on a callback page createClient takes the response out of the address bar before it awaits anything; isRedirectCallback and handleRedirectCallback still have it', async () => {
+  // What stays of each callback URL: the response's parameters go, from
+  // the query or the fragment that carries it; the rest as it was written.
+  for (const [name, href, left] of [
+    ['query', `${REDIRECT}?code=c&state=s&iss=i`, REDIRECT],
+    ['keeps the others, in their order', `${REDIRECT}?tab=2&code=c&b=1&state=s&session_state=x`, `${REDIRECT}?tab=2&b=1`],
+    ['fragment', `${REDIRECT}#code=c&state=s`, REDIRECT],
+    ['error response', `${REDIRECT}?error=access_denied&error_description=x&error_uri=u&state=s`, REDIRECT],
+  ]) {
+    resetBrowser(href);
+    const created = mezzo.createClient({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: REDIRECT });
+    assert.equal(location.href, left, `${name}: cleaned before createClient awaited anything`);
+    const client = await created;
+    assert.equal(client.isRedirectCallback(), true, `${name}: still this page's callback`);
+    client.close();
+  }
+  resetBrowser(`${REDIRECT}?x=1#frag`);
+  (await mezzo.createClient({ issuer: idp.issuer, clientId: idp.clientId, redirectUri: REDIRECT })).close();
+  assert.equal(location.href, `${REDIRECT}?x=1#frag`, 'a page that is no callback is left alone');
+
+  // A real sign-in whose callback page is cleaned at once, then completed.
+  resetBrowser(`${APP}/`);
+  const first = await newClient();
+  await first.login();
+  const callback = await idp.authorize(location.assigned.at(-1));
+  const saved = sessionStorage.getItem('mezzo.transaction');
+  resetBrowser(callback);
+  sessionStorage.setItem('mezzo.transaction', saved);
+  const client = await newClient();
+  assert.equal(new URL(location.href).searchParams.has('code'), false, 'the code left the address bar at createClient');
+  assert.equal(client.isRedirectCallback(), true);
+  await client.handleRedirectCallback();
+  assert.equal(client.isAuthenticated(), true, 'the callback the page arrived with completed the login');
+  assert.equal(client.isRedirectCallback(), false, 'handled: no longer a callback');
 });
 
 test('getUserinfo returns the provider\'s claims for the signed-in user', async () => {

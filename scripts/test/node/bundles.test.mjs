@@ -26,7 +26,7 @@ const PAGE_FUNCTIONS = ['newClient', 'createClient', 'clientOnHost', 'isCallback
   'handOverResponse', 'acceptResponse', 'awaitResponse', 'embeddedSignIn', 'resourceFetch', 'moduleStart',
   'startSoon', 'takeTransaction', 'replaceUrl', 'pageHandle', 'remoteHandle'];
 // The runtime half's, which the worker runs: proof that names are read at all.
-const RUNTIME_FUNCTIONS = ['serveRuntime', 'rpcServer', 'newGoClient', 'moduleUrlFor', 'dpopKey', 'holdLock'];
+const RUNTIME_FUNCTIONS = ['serveRuntime', 'rpcServer', 'newGoClient', 'checkWorkerModule', 'dpopKey', 'holdLock'];
 
 for (const name of BUNDLES) {
   test(`${name} is minified, with a source map beside it that holds its sources`, () => {

@@ -5,7 +5,7 @@
 // memory only, and work again once the provider recovers.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostileSetup, rejects, sleep, freshKeyStore, REDIRECT } from '../lib/hostile-lib.mjs';
+import { hostileSetup, rejects, sleep, REDIRECT } from '../lib/hostile-lib.mjs';
 import { decodeProof } from '../provider/dpop.mjs';
 import { failsToStart, startedClient } from '../lib/common.mjs';
 import { MemoryStorage } from '../lib/browser-env.mjs';
@@ -271,7 +271,6 @@ test('provider clock 10 min ahead, no expires_in, JWT access token: lifetime rea
 // ---- DPoP (RFC 9449): the same faults with proofs ----
 
 test('DPoP: token endpoint answers 503 twice, then recovers: each attempt has a fresh proof, the session is kept', async () => {
-  freshKeyStore();
   const { client, token } = await signedIn({ dpop: true });
   tp.fault('token', { status: 503, body: '' }, 2);
   const before = refreshes().length;
@@ -284,7 +283,6 @@ test('DPoP: token endpoint answers 503 twice, then recovers: each attempt has a 
 });
 
 test('DPoP: token endpoint down during a renewal: network_error, the session and its key kept, works again once it is up', async () => {
-  freshKeyStore();
   const { client, token } = await signedIn({ dpop: true });
   const jkt = await client.getDpopThumbprint();
   await renewWhileDown(client);
@@ -294,7 +292,6 @@ test('DPoP: token endpoint down during a renewal: network_error, the session and
 });
 
 test('DPoP: a resource request whose nonce retry meets a dead server rejects as fetch does, and the nonce is kept', async () => {
-  freshKeyStore();
   const { client } = await signedIn({ dpop: true });
   tp.dpop.resourceNonce = 'r-1';
   tp.fault('resource', { status: 401, headers: { 'dpop-nonce': 'r-1', 'www-authenticate': 'DPoP error="use_dpop_nonce"' }, body: '{}' });

@@ -5,7 +5,7 @@
 // accept.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostileSetup, rejects, bearerUses, freshKeyStore, REDIRECT } from '../lib/hostile-lib.mjs';
+import { hostileSetup, rejects, bearerUses, REDIRECT } from '../lib/hostile-lib.mjs';
 import { decodeProof } from '../provider/dpop.mjs';
 import { newKey } from '../provider/provider.mjs';
 import { failsToStart } from '../lib/common.mjs';
@@ -237,14 +237,12 @@ for (const [name, mutate] of [
   ['token_type missing with DPoP', (r) => { const { token_type, ...rest } = r; return rest; }],
 ]) {
   test(`rejects (DPoP): token response with ${name}`, async () => {
-    freshKeyStore();
     tp.hooks.tokenReply = (r, { grant }) => (grant === 'authorization_code' ? mutate(r) : r);
     await rejectsLogin('invalid_token_response', DPOP); // RFC 9449 §5: a DPoP request gets a DPoP token
   });
 }
 
 test('rejects (DPoP): a refresh answered with a Bearer token; the session is kept until its refresh token turns out dead', async () => {
-  freshKeyStore();
   const { client, token } = await env.signedIn(DPOP);
   tp.hooks.tokenReply = (r, { grant }) => (grant === 'refresh_token' ? { ...r, token_type: 'Bearer' } : r);
   await rejects(client.getToken({ forceRefresh: true }), 'invalid_token_response');
@@ -258,7 +256,6 @@ test('rejects (DPoP): a refresh answered with a Bearer token; the session is kep
 });
 
 test('rejects (DPoP): a token endpoint that names a new nonce on every challenge: one retry, then dpop_nonce_failed, never a loop', async () => {
-  freshKeyStore();
   tp.dpop.nonce = 'n-0';
   tp.dpop.rotate = true;
   const client = await env.newClient(DPOP);
@@ -276,7 +273,6 @@ for (const [name, headers] of [
   ['a 2 KiB DPoP-Nonce', { 'dpop-nonce': 'n'.repeat(2048) }],
 ]) {
   test(`rejects (DPoP): use_dpop_nonce with ${name}: no retry, dpop_nonce_failed, the session kept`, async () => {
-    freshKeyStore();
     const { client, token } = await env.signedIn(DPOP);
     const from = tp.requests.length;
     tp.fault('token', { status: 400, headers, body: JSON.stringify({ error: 'use_dpop_nonce' }) });
@@ -289,7 +285,6 @@ for (const [name, headers] of [
 }
 
 test('rejects (DPoP): a resource server that names a new nonce on every challenge: client.fetch rejects dpop_nonce_failed after exactly two requests', async () => {
-  freshKeyStore();
   const { client } = await env.signedIn(DPOP);
   tp.dpop.resourceNonce = 'r-0';
   tp.dpop.rotate = true;
@@ -300,7 +295,6 @@ test('rejects (DPoP): a resource server that names a new nonce on every challeng
 });
 
 test('rejects (DPoP): a DPoP-bound token presented without a proof is refused by the resource, and mezzo never sends it so', async () => {
-  freshKeyStore();
   const { client, token } = await env.signedIn(DPOP);
   const bare = await fetch(tp.url('resource'), { headers: { authorization: `Bearer ${token}` } });
   assert.equal(bare.status, 401, 'RFC 9449 §7.2: the test resource checks the binding');

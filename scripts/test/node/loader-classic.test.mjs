@@ -43,20 +43,36 @@ stubbedLoaderTests(() => {
 
 // ---- the return page of a silent or popup sign-in (issue 12) ----
 
-/** asReturnPage runs fn with the globals of a window named name at href whose parent records what it is posted. */
-async function asPage({ name, href, parent = true }, fn) {
+/**
+ * asPage runs fn with the globals of a window named name at href whose
+ * parent records what it is posted and, with confirms, answers a response
+ * as an app's page with that attempt pending does (the ack, from itself,
+ * on the page's origin).
+ */
+async function asPage({ name, href, parent = true, confirms = true }, fn) {
   const saved = { href: globalThis.location.href, origin: globalThis.location.origin };
   const posted = [];
+  const listeners = new Set();
   globalThis.window = globalThis;
   globalThis.document = {};
   globalThis.name = name;
   globalThis.location.href = href;
   globalThis.location.origin = new URL(href).origin;
-  if (parent) globalThis.parent = { postMessage: (m, origin) => { posted.push({ m, origin }); } };
+  globalThis.addEventListener = (type, l) => { if (type === 'message') listeners.add(l); };
+  globalThis.removeEventListener = (type, l) => { listeners.delete(l); };
+  if (parent) {
+    globalThis.parent = {
+      postMessage: (m, origin) => {
+        posted.push({ m, origin });
+        const ack = { source: globalThis.parent, origin, data: { type: 'mezzo:authorization-ack', id: m.id } };
+        if (confirms) setTimeout(() => { for (const l of [...listeners]) l(ack); }, 10);
+      },
+    };
+  }
   try {
-    return await fn(posted);
+    return await fn(posted, listeners);
   } finally {
-    for (const k of ['window', 'document', 'name', 'parent']) delete globalThis[k];
+    for (const k of ['window', 'document', 'name', 'parent', 'addEventListener', 'removeEventListener']) delete globalThis[k];
     globalThis.location.href = saved.href;
     globalThis.location.origin = saved.origin;
   }
@@ -76,6 +92,22 @@ test('a return page (the marker in its window name, a response in its URL) posts
     await new Promise((r) => { setTimeout(r, 100); });
     assert.equal(server.hits(`/octet/r1.wasm`), before, 'the module was not fetched');
     assert.equal(fresh.runtimeStats(), null, 'no runtime started');
+  });
+});
+
+test('a window named with the marker whose parent does not confirm the attempt (a marker the app did not set) is not stalled: after a bounded wait it is an ordinary page, and no listener is left', async () => {
+  const href = 'http://127.0.0.1:8080/silent-callback?code=c1&state=s1&iss=x';
+  await asPage({ name: ATTEMPT, href, confirms: false }, async (posted, listeners) => {
+    const { loadFreshMezzo } = await import('../lib/common.mjs');
+    const fresh = loadFreshMezzo();
+    assert.equal(posted.length, 1, 'it offered its URL, once');
+    const started = Date.now();
+    const client = await fresh.createClient(clientOptions({ runtime: 'page', wasmUrl }));
+    const waited = Date.now() - started;
+    assert.ok(waited < 3000, `createClient settled after ${waited} ms`);
+    assert.equal(client.isAuthenticated(), false);
+    assert.equal(listeners.size, 0, 'the wait for a confirmation is over');
+    client.close();
   });
 });
 
