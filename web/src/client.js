@@ -11,7 +11,7 @@ import { dpopResponse, resourceFetch, tokenOrigins } from './client-fetch.js';
 import { moduleStart } from './client-start.js';
 import { MezzoError, closedError, toMezzoError } from './errors.js';
 import { Code, EVENTS, Option } from './names.js';
-import { arrivedCallback, cleanAddressBar, forgetCallback, saveTransaction, takeTransaction } from './redirect.js';
+import { callbackUrl, cleanAddressBar, forgetCallback, saveTransaction, takeTransaction } from './redirect.js';
 import { SIGNED_OUT } from './session.js';
 
 const rethrow = (e) => { throw toMezzoError(e); };
@@ -91,12 +91,9 @@ export async function newClient(createHandle, redirectUri, runtime, options, pla
   // page has painted and is idle, so that login() finds it ready.
   const start = moduleStart(handle);
   // (createClient took a callback's response out of the address bar
-  // already: arrivedCallback has it.)
-  const isCallbackPage = () => {
-    if (arrivedCallback(redirectUri) !== null) return true;
-    try { return isCallbackUrl(redirectUri, globalThis.location?.href); } catch { return false; } // no location: not a callback
-  };
-  const onCallback = isCallbackPage();
+  // already: callbackUrl has it.)
+  let onCallback = false;
+  try { onCallback = isCallbackUrl(redirectUri, callbackUrl(redirectUri)); } catch { /* no location: not a callback */ }
   if (onCallback || mirror.state.authenticated) start.ready(); else start.soon();
 
   // call runs a handle method after the closed check and the module's
@@ -163,8 +160,7 @@ export async function newClient(createHandle, redirectUri, runtime, options, pla
     loginWithPopup: (opts) => embedded.loginWithPopup(opts),
     isRedirectCallback(url) {
       if (closed) return false;
-      if (url === undefined || url === null) return isCallbackPage();
-      try { return isCallbackUrl(redirectUri, url); } catch { return false; }
+      try { return isCallbackUrl(redirectUri, callbackUrl(redirectUri, url)); } catch { return false; }
     },
     handleRedirectCallback(url) {
       return Promise.resolve().then(() => {
@@ -173,14 +169,14 @@ export async function newClient(createHandle, redirectUri, runtime, options, pla
         // The page's own callback: the one it arrived with (createClient
         // took it out of the address bar), else what the address bar holds
         // now, which leaves it at once, success or not.
-        const href = arrivedCallback(redirectUri) ?? globalThis.location.href;
+        const target = callbackUrl(redirectUri, url);
         cleanAddressBar(redirectUri);
         // The module first: the transaction is taken (and removed) only
         // when the call can run, so a failed load leaves it, and the
         // page's callback, for the retry.
         return Promise.resolve(start.whenReady()).then(() => {
           forgetCallback(redirectUri);
-          return handle.handleRedirectCallback(url ?? href, takeTransaction());
+          return handle.handleRedirectCallback(target, takeTransaction());
         });
       }).then((r) => {
         if (r.error) throw r.error;

@@ -52,7 +52,7 @@ export function claimCallback(redirectUri) {
  * where claimCallback left it (a navigation, another callback), it is
  * forgotten.
  */
-export function arrivedCallback(redirectUri) {
+function arrivedCallback(redirectUri) {
   const a = arrived.get(redirectUri);
   if (!a) return null;
   if (locationHref() !== a.cleaned) {
@@ -60,6 +60,18 @@ export function arrivedCallback(redirectUri) {
     return null;
   }
   return a.callback;
+}
+
+/**
+ * callbackUrl is the URL an app means by url on this page: the callback it
+ * arrived with when url is absent or the address bar's (cleaned) URL, since
+ * an app may pass location.href, read after createClient took the
+ * response out of it; else url itself.
+ */
+export function callbackUrl(redirectUri, url) {
+  const arrivedWith = arrivedCallback(redirectUri);
+  if (arrivedWith !== null && (url === undefined || url === null || url === locationHref())) return arrivedWith;
+  return url ?? locationHref();
 }
 
 /** forgetCallback marks the page's callback for redirectUri handled. */

@@ -307,6 +307,7 @@ test('on a callback page createClient takes the response out of the address bar 
   const client = await newClient();
   assert.equal(new URL(location.href).searchParams.has('code'), false, 'the code left the address bar at createClient');
   assert.equal(client.isRedirectCallback(), true);
+  assert.equal(client.isRedirectCallback(location.href), true, 'an app that passes location.href, read after createClient, means the callback');
   await client.handleRedirectCallback();
   assert.equal(client.isAuthenticated(), true, 'the callback the page arrived with completed the login');
   assert.equal(client.isRedirectCallback(), false, 'handled: no longer a callback');
