@@ -25,6 +25,11 @@ function canStart(host) {
   return true;
 }
 
+/** missing is the error of a host this page has no constructor for. */
+function missing(host) {
+  return new MezzoError(Code.RuntimeUnavailable, `the ${host} runtime cannot start here: no ${host === 'worker' ? 'Worker' : 'SharedWorker'} in this page`);
+}
+
 /** urlOption reads one of the loader's URL options: a string or absent. */
 function urlOption(options, name) {
   const v = options[name];
@@ -91,7 +96,7 @@ async function clientOnHost(options) {
   const candidates = runtime === 'auto' ? ['shared-worker', 'worker', ...(workerOnly ? [] : ['page'])] : [runtime];
   const hosts = runtime === 'auto' ? candidates.filter((h) => {
     if (canStart(h)) return true;
-    skip(h, new MezzoError(Code.RuntimeUnavailable, `no ${h === 'worker' ? 'Worker' : 'SharedWorker'} in this page`));
+    skip(h, missing(h));
     return false;
   }) : candidates;
   // The client on host, placed there as the hosts passed over say; a
@@ -113,7 +118,7 @@ async function clientOnHost(options) {
       if (options[Option.DPoP] === true) await dpopKey(options);
       return on(host, (emit) => pageHandle(url, options, emit));
     }
-    if (!canStart(host)) throw new MezzoError(Code.RuntimeUnavailable, `the ${host} runtime cannot start here: no ${host === 'worker' ? 'Worker' : 'SharedWorker'} in this page`);
+    if (!canStart(host)) throw missing(host);
     const wasmUrl = urlOption(options, Option.WasmURL);
     const workerUrl = urlOption(options, Option.WorkerURL);
     let urls;
