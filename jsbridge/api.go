@@ -5,7 +5,7 @@ package jsbridge
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"net/url"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -171,12 +171,12 @@ func (h *handle) login(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Embedded { // kept here: the page relays the response URL only
-		var t pkce.Transaction
-		if err := json.Unmarshal(tx, &t); err != nil {
-			return nil, fmt.Errorf("jsbridge: reading the login transaction: %w", err)
+	if opts.Embedded { // kept here, by the request's state: the page relays the response URL only
+		p, err := url.Parse(u)
+		if err != nil {
+			return nil, err
 		}
-		h.embedded.keep(t.State, tx)
+		h.embedded.keep(p.Query().Get("state"), tx)
 		return map[string]any{"url": u, "transaction": nil}, nil
 	}
 	return map[string]any{"url": u, "transaction": string(tx)}, nil
