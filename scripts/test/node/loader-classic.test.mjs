@@ -95,12 +95,22 @@ test('a return page (the marker in its window name, a response in its URL) posts
   });
 });
 
-test('a window named with the marker whose parent does not confirm the attempt (a marker the app did not set) is not stalled: after a bounded wait it is an ordinary page, and no listener is left', async () => {
+test('a window named with the marker whose parent does not confirm the attempt (a marker the app did not set; forged confirmations ignored) is not stalled: after a bounded wait it is an ordinary page, and no listener is left', async () => {
   const href = 'http://127.0.0.1:8080/silent-callback?code=c1&state=s1&iss=x';
   await asPage({ name: ATTEMPT, href, confirms: false }, async (posted, listeners) => {
     const { loadFreshMezzo } = await import('../lib/common.mjs');
     const fresh = loadFreshMezzo();
     assert.equal(posted.length, 1, 'it offered its URL, once');
+    // Forged answers, none from the parent with this attempt's id: ignored.
+    const id = ATTEMPT.slice('mezzo-embed:'.length);
+    const forged = [
+      { source: {}, origin: 'http://127.0.0.1:8080', data: { type: 'mezzo:authorization-ack', id } }, // another window
+      { source: globalThis.parent, origin: 'http://evil.example', data: { type: 'mezzo:authorization-ack', id } }, // another origin
+      { source: globalThis.parent, origin: 'http://127.0.0.1:8080', data: { type: 'mezzo:authorization-ack', id: `${id.slice(1)}0` } }, // another attempt
+      { source: globalThis.parent, origin: 'http://127.0.0.1:8080', data: { type: 'mezzo:authorization-response', id } }, // another type
+      { source: globalThis.parent, origin: 'http://127.0.0.1:8080', data: null },
+    ];
+    for (const e of forged) for (const l of [...listeners]) l(e);
     const started = Date.now();
     const client = await fresh.createClient(clientOptions({ runtime: 'page', wasmUrl }));
     const waited = Date.now() - started;
