@@ -213,10 +213,11 @@ func (h *handle) handleRedirectCallback(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	embedded, err := parseCallbackMode(arg(args, 2))
+	mode, err := parseMode(arg(args, 2))
 	if err != nil {
 		return nil, err
 	}
+	embedded := mode != loginRedirect // silent or popup: the handle kept the transaction
 	var tx []byte
 	switch {
 	case embedded && hasStored:

@@ -293,45 +293,40 @@ const (
 	loginPopup    = "popup"    // a popup window; returns to silentRedirectUri
 )
 
-// parseLoginMode reads handle.login's mode (absent: a redirect) and applies
-// it to opts.
-func parseLoginMode(v safejs.Value, opts *pkce.LoginOptions) error {
+// parseMode reads a mode argument (absent: a redirect), one of the login
+// modes, the one rule for handle.login and handle.handleRedirectCallback.
+func parseMode(v safejs.Value) (string, error) {
 	mode, ok, err := optionalString(v, "mode")
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case !ok:
+		return loginRedirect, nil
+	case mode == loginRedirect, mode == loginSilent, mode == loginPopup:
+		return mode, nil
+	}
+	return "", invalidArgument("mode must be %q, %q or %q", loginRedirect, loginSilent, loginPopup)
+}
+
+// parseLoginMode reads handle.login's mode and applies it to opts.
+func parseLoginMode(v safejs.Value, opts *pkce.LoginOptions) error {
+	mode, err := parseMode(v)
 	if err != nil {
 		return err
 	}
-	switch {
-	case !ok || mode == loginRedirect:
-	case mode == loginSilent:
+	switch mode {
+	case loginSilent:
 		// OIDC Core 3.1.2.1: prompt=none, no user interaction at all; the
 		// provider answers login_required, consent_required, … instead.
 		if opts.Prompt != "" && opts.Prompt != "none" {
 			return invalidArgument("a silent sign-in sends prompt=none; prompt %q is not allowed", opts.Prompt)
 		}
 		opts.Prompt, opts.Embedded = "none", true
-	case mode == loginPopup:
+	case loginPopup:
 		opts.Embedded = true
-	default:
-		return invalidArgument("mode must be %q, %q or %q", loginRedirect, loginSilent, loginPopup)
 	}
 	return nil
-}
-
-// parseCallbackMode reads handleRedirectCallback's mode: absent or
-// "redirect" for a redirect's callback, "silent" or "popup" for an
-// embedded sign-in's, whose transaction the handle keeps (embedded true).
-func parseCallbackMode(v safejs.Value) (embedded bool, err error) {
-	mode, ok, err := optionalString(v, "mode")
-	if err != nil {
-		return false, err
-	}
-	switch {
-	case !ok || mode == loginRedirect:
-		return false, nil
-	case mode == loginSilent || mode == loginPopup:
-		return true, nil
-	}
-	return false, invalidArgument("mode must be %q, %q or %q", loginRedirect, loginSilent, loginPopup)
 }
 
 func parseLogoutOptions(v safejs.Value) (pkce.LogoutOptions, error) {
