@@ -212,8 +212,9 @@ export async function newClient(createHandle, redirectUri, runtime, options, pla
       try { handle.close(); } catch { /* already gone with the runtime */ }
     },
     fetch: resourceFetch({ call, getToken: () => client.getToken(), dpop: options?.[Option.DPoP] === true, origins: tokenOrigins(options) }),
+    // (call rejects with MezzoErrors, and what the checks throw is one.)
     createDpopProof(method, url, opts) {
-      return Promise.resolve().then(() => call('dpopProof', method, url, optionsObject(opts).accessToken ?? null)).catch(rethrow);
+      return Promise.resolve().then(() => call('dpopProof', method, url, optionsObject(opts).accessToken ?? null));
     },
     handleDpopResponse(url, response, opts) {
       return Promise.resolve().then(() => {
@@ -221,7 +222,7 @@ export async function newClient(createHandle, redirectUri, runtime, options, pla
           throw new MezzoError(Code.InvalidArgument, 'response must be a Response');
         }
         return call('resourceResponse', url, dpopResponse(response), optionsObject(opts).retried === true);
-      }).catch(rethrow);
+      });
     },
     getDpopThumbprint: () => call('dpopThumbprint'),
     on(event, listener) {
